@@ -1,0 +1,15 @@
+# Sourced by the bench/ scripts: compiles the main and test classes when needed and sets CP to the
+# test class path (the load tools live in src/test/java so they never ship in the server).
+# MVN_FLAGS (default -o, offline) is passed to ./mvnw; set MVN_FLAGS= to let Maven download.
+MVN_FLAGS=${MVN_FLAGS--o}
+mkdir -p target/load
+_newest_src=$(find src pom.xml -newer target/load/.built -print -quit 2>/dev/null || echo rebuild)
+if [[ ! -f target/load/.built || -n $_newest_src ]]; then
+  echo "== building (./mvnw $MVN_FLAGS -q test-compile)" >&2
+  ./mvnw $MVN_FLAGS -q test-compile >&2
+  touch target/load/.built
+fi
+if [[ ! -f target/load/classpath.txt || pom.xml -nt target/load/classpath.txt ]]; then
+  ./mvnw $MVN_FLAGS -q dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/load/classpath.txt >&2
+fi
+CP="target/classes:target/test-classes:$(cat target/load/classpath.txt)"
