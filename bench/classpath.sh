@@ -6,10 +6,17 @@ mkdir -p target/load
 _newest_src=$(find src pom.xml -newer target/load/.built -print -quit 2>/dev/null || echo rebuild)
 if [[ ! -f target/load/.built || -n $_newest_src ]]; then
   echo "== building (./mvnw $MVN_FLAGS -q test-compile)" >&2
-  ./mvnw $MVN_FLAGS -q test-compile >&2
+  ./mvnw $MVN_FLAGS -q test-compile >&2 || { echo "== build failed" >&2; exit 1; }
   touch target/load/.built
 fi
 if [[ ! -f target/load/classpath.txt || pom.xml -nt target/load/classpath.txt ]]; then
-  ./mvnw $MVN_FLAGS -q dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/load/classpath.txt >&2
+  ./mvnw $MVN_FLAGS -q dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/load/classpath.txt >&2 \
+    || { echo "== could not resolve the class path" >&2; exit 1; }
 fi
+if [[ ! -f target/load/classpath-runtime.txt || pom.xml -nt target/load/classpath-runtime.txt ]]; then
+  ./mvnw $MVN_FLAGS -q dependency:build-classpath -Dmdep.includeScope=runtime -Dmdep.outputFile=target/load/classpath-runtime.txt >&2 \
+    || { echo "== could not resolve the class path" >&2; exit 1; }
+fi
+# The server runs on its own class path (what the jar would ship); the load tools on the test one.
+SERVER_CP="target/classes:$(cat target/load/classpath-runtime.txt)"
 CP="target/classes:target/test-classes:$(cat target/load/classpath.txt)"
