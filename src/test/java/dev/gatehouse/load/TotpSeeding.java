@@ -9,7 +9,7 @@ import io.vertx.sqlclient.Pool;
 import java.util.List;
 
 /** Turns TOTP on for seeded users, stored exactly as the server stores it. */
-final class TotpSeeding {
+public final class TotpSeeding {
 
   private TotpSeeding() {
   }
@@ -18,6 +18,13 @@ final class TotpSeeding {
   static Future<Boolean> available(Pool pool) {
     return Future.succeededFuture(false);
   }
+
+  /** {@code TotpSeeding --available}: exit 0 when this build can seed TOTP users (for the bench scripts). */
+  public static void main(String[] args) {
+    System.exit(AVAILABLE ? 0 : 1);
+  }
+
+  private static final boolean AVAILABLE = false;
 
   static Future<List<SeededUser>> enable(Vertx vertx, Pool pool, Settings settings, List<SeededUser> users) {
     return Future.failedFuture(new IllegalStateException("--totp needs the TOTP tables (branch totp), not in this build yet"));
