@@ -20,8 +20,9 @@ public final class Database {
   }
 
   /**
-   * Opens a pool. Connect and queue timeouts are short on purpose: when the database is gone,
-   * requests fail within about a second with 503 rather than hanging.
+   * Opens a pool. The connect timeout is short on purpose: when the database is gone, requests fail
+   * within about a second with 503 rather than hanging (a refused connection fails at once). The
+   * wait for a free connection is longer, so a burst of requests queues instead of failing.
    */
   public static Pool connect(Vertx vertx, String url, int maxSize) {
     PgConnectOptions connect;
@@ -37,7 +38,7 @@ public final class Database {
         .setShared(false)
         .setName("gatehouse")
         .setMaxWaitQueueSize(2048)
-        .setConnectionTimeout(1)
+        .setConnectionTimeout(5)
         .setConnectionTimeoutUnit(TimeUnit.SECONDS)
         .setIdleTimeout(60)
         .setIdleTimeoutUnit(TimeUnit.SECONDS)
