@@ -309,6 +309,16 @@ class TwoFactorSetupTest {
   }
 
   @Test
+  void a_bad_secret_key_stops_startup_with_a_line_naming_the_variable_not_the_value() {
+    String badKey = java.util.Base64.getEncoder().encodeToString("only sixteen b!!".getBytes());
+    IllegalStateException failed = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+        () -> TestServer.start(null, new JsonObject().put("GATEHOUSE_SECRET_KEY", badKey), CLOCK));
+    assertTrue(failed.getMessage().contains("GATEHOUSE_SECRET_KEY"), failed.getMessage());
+    assertTrue(failed.getMessage().contains("32 bytes"), failed.getMessage());
+    assertFalse(failed.getMessage().contains(badKey), failed.getMessage());
+  }
+
+  @Test
   void no_secret_code_or_recovery_code_reaches_the_log() {
     try (LogCapture log = LogCapture.attach()) {
       TwoFactorUser user = TwoFactorUser.signedIn(server, CLOCK);
