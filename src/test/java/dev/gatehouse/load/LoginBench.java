@@ -59,6 +59,8 @@ public final class LoginBench {
   private final List<String> failures = new ArrayList<>();
   private final List<Double> startsExternal = new ArrayList<>();
   private Settings configured;
+  /** The benchmark's PostgreSQL postmaster, whose backends' CPU is counted next to the server's. */
+  private long postgresPid = -1;
   private String databaseUrl;
   private String secretKey;
 
@@ -104,6 +106,7 @@ public final class LoginBench {
 
     EmbeddedDatabase pg = EmbeddedDatabase.start(WORK.resolve("pg"), 0);
     try {
+      postgresPid = Long.parseLong(Files.readAllLines(WORK.resolve("pg").resolve("postmaster.pid")).get(0).trim());
       Pool admin = Database.connect(vertx, pg.url("postgres"), 1);
       admin.query("DROP DATABASE IF EXISTS bench WITH (FORCE)").execute()
           .compose(v -> admin.query("CREATE DATABASE bench").execute()).await(60, TimeUnit.SECONDS);
@@ -203,13 +206,7 @@ public final class LoginBench {
     env.put(Settings.SECRET_KEY, secretKey);
     env.put(Settings.DATA_DIR, WORK.resolve("data").toString());
     env.put("GATEHOUSE_BENCH_ROUTES", "true");
-    List<String> flags = new ArrayList<>(jvm);
-    if (Boolean.getBoolean("bench.jfr")) {
-      // A profile of each server for docs/performance.md: bench/jfr-summary.sh target/load/bench/server-LABEL.jfr
-      flags.add("-XX:StartFlightRecording=settings=profile,dumponexit=true,filename="
-          + WORK.resolve("server-" + label + ".jfr").toAbsolutePath());
-    }
-    BenchServer server = BenchServer.start(label, flags, serverClasspath, env, WORK);
+    BenchServer server = BenchServer.start(label, jvm, serverClasspath, env, WORK);
     startsExternal.add(server.launchToReadyMs);
     say("server %s (pid %d, %s): ready %.0f ms after launch (it logged %.0f ms)", label, server.pid(), params,
         server.launchToReadyMs, server.selfReportedMs);
@@ -224,6 +221,27 @@ public final class LoginBench {
     figures.put("blocked-thread warnings, server " + server.label, Integer.toString(blocked.size()));
     check(blocked.isEmpty(), "blocked-thread warnings in " + server.log);
     blocked.stream().limit(3).forEach(l -> say("    %s", l));
+  }
+
+  /** With -Dbench.jfr=true, a JFR recording of a measured window (jcmd PID JFR.start / JFR.stop). */
+  private void jfr(BenchServer server, String window, boolean start) {
+    if (!Boolean.getBoolean("bench.jfr")) {
+      return;
+    }
+    Path file = WORK.resolve("profile-" + window + ".jfr").toAbsolutePath();
+    List<String> command = start
+        ? List.of("jcmd", Long.toString(server.pid()), "JFR.start", "name=" + window, "settings=profile")
+        : List.of("jcmd", Long.toString(server.pid()), "JFR.stop", "name=" + window, "filename=" + file);
+    try {
+      Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+      p.getInputStream().readAllBytes();
+      p.waitFor(60, TimeUnit.SECONDS);
+      if (!start) {
+        say("  JFR profile of this window: %s (bench/jfr-summary.sh %s)", file, file);
+      }
+    } catch (IOException | InterruptedException e) {
+      say("  JFR not recorded: %s", e);
+    }
   }
 
   // ---------------------------------------------------------------- (a)
@@ -265,14 +283,22 @@ public final class LoginBench {
     int concurrency = configured.hashThreads() * 2 + 2;
     IntFunction<Future<Integer>> op = i -> passwordSignIn(client, users.get(i % users.size()));
     client.closedLoop(concurrency, WARMUP, 1_000_000, op);
+    jfr(server, label, true);
+    Map<String, double[]> threads0 = Proc.threadCpu(server.pid());
     double cpu0 = server.cpuSeconds();
+    double pg0 = Proc.familyCpuSeconds(postgresPid);
     Run run = client.closedLoop(concurrency, MEASURE, 1_000_000, op);
     double cpu = server.cpuSeconds() - cpu0;
+    double pg = Proc.familyCpuSeconds(postgresPid) - pg0;
+    Map<String, double[]> threads1 = Proc.threadCpu(server.pid());
+    jfr(server, label, false);
     int ok = run.count(200);
     double perCpu = ok / cpu;
     say("(%s) %d sign-ins (page + password step, %d in flight) in %.1f s: %.1f/s, server CPU %.2f s -> %.1f per CPU-second"
             + " (%.1f ms CPU each); statuses %s", label, ok, concurrency, run.elapsedNanos / 1e9,
         ok / (run.elapsedNanos / 1e9), cpu, perCpu, 1000 / perCpu, run.statusSummary());
+    say("    PostgreSQL CPU meanwhile %.2f s (%.0f µs per sign-in); server CPU by thread:", pg, pg * 1e6 / ok);
+    System.out.print(Proc.threadCpuDelta(threads0, threads1, ok));
     check(ok == run.completed.get(), "(" + label + ") not every sign-in succeeded: " + run.statusSummary()
         + (run.firstError == null ? "" : " " + run.firstError));
     figures.put("(" + label + ") password sign-ins per wall second at saturation", f1(ok / (run.elapsedNanos / 1e9)));
@@ -392,12 +418,20 @@ public final class LoginBench {
     client.closedLoop(concurrency, WARMUP, warm.size(), i -> secondStepOp(client, cycle, warm.get(i)));
     int n = Math.min(cycle.available(), cycle.size() / 2);
     List<Pending> sat = preparePending(client, cycle, n);
+    jfr(server, "c", true);
+    Map<String, double[]> threads0 = Proc.threadCpu(server.pid());
     double cpu0 = server.cpuSeconds();
+    double pg0 = Proc.familyCpuSeconds(postgresPid);
     Run run = client.closedLoop(concurrency, MEASURE, sat.size(), i -> secondStepOp(client, cycle, sat.get(i)));
     double cpu = server.cpuSeconds() - cpu0;
+    double pg = Proc.familyCpuSeconds(postgresPid) - pg0;
+    Map<String, double[]> threads1 = Proc.threadCpu(server.pid());
+    jfr(server, "c", false);
     double c = run.count(200) / (run.elapsedNanos / 1e9);
     say("(c) second step, %d in flight: %d verified in %.1f s = %.0f/s; server CPU %.2f s (%.0f µs each); %s",
         concurrency, run.count(200), run.elapsedNanos / 1e9, c, cpu, cpu * 1e6 / run.count(200), run.statusSummary());
+    say("    PostgreSQL CPU meanwhile %.2f s (%.0f µs per verification); server CPU by thread:", pg, pg * 1e6 / run.count(200));
+    System.out.print(Proc.threadCpuDelta(threads0, threads1, run.count(200)));
     check(run.count(200) == run.completed.get(), "(c) failures: " + run.statusSummary() + " " + run.firstError);
     if (run.elapsedNanos < 3e9) {
       notes.add("(c) ran out of pending sign-ins after " + f1(run.elapsedNanos / 1e9) + " s: raise -Dbench.totpUsers");
@@ -423,13 +457,22 @@ public final class LoginBench {
         "/bench/floor?user=" + cycle.user(i % cycle.size()).id() + "&step=" + step.incrementAndGet(), null)
         .map(LoadClient.Answer::status);
     client.closedLoop(32, WARMUP, 10_000_000, op);
+    jfr(server, "d", true);
+    Map<String, double[]> threads0 = Proc.threadCpu(server.pid());
     double cpu0 = server.cpuSeconds();
+    double pg0 = Proc.familyCpuSeconds(postgresPid);
     Run run = client.closedLoop(32, MEASURE, 10_000_000, op);
     double cpu = server.cpuSeconds() - cpu0;
+    double pg = Proc.familyCpuSeconds(postgresPid) - pg0;
+    Map<String, double[]> threads1 = Proc.threadCpu(server.pid());
+    jfr(server, "d", false);
     double d = run.count(204) / (run.elapsedNanos / 1e9);
     say("(d) floor: bare route, same conditional UPDATE, 32 in flight: %d in %.1f s = %.0f/s; server CPU %.2f s (%.0f µs each); %s",
         run.count(204), run.elapsedNanos / 1e9, d, cpu, cpu * 1e6 / run.count(204), run.statusSummary());
-    check(run.count(204) == run.completed.get(), "(d) failures: " + run.statusSummary() + " " + run.firstError);
+    say("    PostgreSQL CPU meanwhile %.2f s (%.0f µs per UPDATE); server CPU by thread:", pg, pg * 1e6 / run.count(204));
+    System.out.print(Proc.threadCpuDelta(threads0, threads1, run.count(204)));
+    // 409: the same user came round again while an older step of theirs was still in flight; refused, as it must be.
+    check(run.count(204) + run.count(409) == run.completed.get(), "(d) failures: " + run.statusSummary() + " " + run.firstError);
     double rate = 0.8 * d;
     Run at80 = client.openLoop(rate, MEASURE, op);
     say("(d) at 80%% = %.0f/s for %.0f s, open loop: p50 %.2f ms p99 %.2f ms max %.1f ms; %s; generator lag max %.1f ms",
