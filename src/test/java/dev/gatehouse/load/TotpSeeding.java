@@ -2,7 +2,6 @@ package dev.gatehouse.load;
 
 import dev.gatehouse.Settings;
 import dev.gatehouse.crypto.Envelope;
-import dev.gatehouse.crypto.KeyRing;
 import dev.gatehouse.crypto.ServerKeys;
 import dev.gatehouse.load.SeedUsers.SeededUser;
 import dev.gatehouse.totp.TotpCredentials;
@@ -48,28 +47,37 @@ public final class TotpSeeding {
   static Future<List<SeededUser>> enable(Vertx vertx, Pool pool, Settings settings, List<SeededUser> users) {
     return vertx.executeBlocking(() -> ServerKeys.load(settings.secretKey(),
             settings.text(ServerKeys.PREVIOUS_KEYS_VARIABLE, null), settings.dataDir()), false)
-        .compose(keys -> store(pool, keys, users));
+        .compose(keys -> store(vertx, pool, new Envelope(keys), users));
   }
 
-  private static Future<List<SeededUser>> store(Pool pool, KeyRing keys, List<SeededUser> users) {
-    Envelope envelope = new Envelope(keys);
+  private static Future<List<SeededUser>> store(Vertx vertx, Pool pool, Envelope envelope, List<SeededUser> users) {
     List<SeededUser> out = new ArrayList<>(users.size());
     Future<Void> chain = Future.succeededFuture();
     for (int from = 0; from < users.size(); from += BATCH) {
       List<SeededUser> batch = users.subList(from, Math.min(users.size(), from + BATCH));
-      UUID[] ids = new UUID[batch.size()];
-      String[] sealed = new String[batch.size()];
-      Long[] steps = new Long[batch.size()];
-      for (int i = 0; i < batch.size(); i++) {
-        SeededUser user = batch.get(i);
-        TotpSecret secret = TotpSecret.generate();
-        ids[i] = user.id();
-        sealed[i] = envelope.seal(secret.bytes(), TotpCredentials.context(user.id()));
-        steps[i] = 0L;
-        out.add(new SeededUser(user.email(), user.password(), secret.base32(), user.id()));
-      }
-      chain = chain.compose(v -> pool.preparedQuery(UPSERT).execute(Tuple.of(ids, sealed, steps)).mapEmpty());
+      // Random secrets and AES-GCM for a thousand users: off the event loop.
+      chain = chain.compose(v -> vertx.executeBlocking(() -> seal(envelope, batch, out), false))
+          .compose(tuple -> pool.preparedQuery(UPSERT).execute(tuple).mapEmpty());
     }
     return chain.map(out);
+  }
+
+  private static Tuple seal(Envelope envelope, List<SeededUser> batch, List<SeededUser> out) {
+    UUID[] ids = new UUID[batch.size()];
+    String[] sealed = new String[batch.size()];
+    Long[] steps = new Long[batch.size()];
+    List<SeededUser> done = new ArrayList<>(batch.size());
+    for (int i = 0; i < batch.size(); i++) {
+      SeededUser user = batch.get(i);
+      TotpSecret secret = TotpSecret.generate();
+      ids[i] = user.id();
+      sealed[i] = envelope.seal(secret.bytes(), TotpCredentials.context(user.id()));
+      steps[i] = 0L;
+      done.add(new SeededUser(user.email(), user.password(), secret.base32(), user.id()));
+    }
+    synchronized (out) {
+      out.addAll(done);
+    }
+    return Tuple.of(ids, sealed, steps);
   }
 }
