@@ -17,6 +17,11 @@ if [[ ! -f target/load/classpath-runtime.txt || pom.xml -nt target/load/classpat
   ./mvnw $MVN_FLAGS -q dependency:build-classpath -Dmdep.includeScope=runtime -Dmdep.outputFile=target/load/classpath-runtime.txt >&2 \
     || { echo "== could not resolve the class path" >&2; exit 1; }
 fi
-# The server runs on its own class path (what the jar would ship); the load tools on the test one.
-SERVER_CP="target/classes:$(cat target/load/classpath-runtime.txt)"
+# The server runs from a jar of its classes plus its runtime dependencies (as it would be deployed;
+# AppCDS also wants jars only); the load tools on the test class path.
+if [[ ! -f target/load/gatehouse.jar || -n $(find target/classes -newer target/load/gatehouse.jar -print -quit) ]]; then
+  rm -f target/load/gatehouse.jar
+  (cd target/classes && "${JAVA_HOME:+$JAVA_HOME/bin/}jar" --create --file ../load/gatehouse.jar .)
+fi
+SERVER_CP="target/load/gatehouse.jar:$(cat target/load/classpath-runtime.txt)"
 CP="target/classes:target/test-classes:$(cat target/load/classpath.txt)"

@@ -50,7 +50,12 @@ for _ in $(seq 1 600); do
   sleep 0.2
 done
 [[ -n $PORT ]] || { echo "== the server did not get ready"; tail -20 "$LOG"; exit 1; }
-curl -fsS "http://127.0.0.1:$PORT/health/ready" >/dev/null
+# /health/ready includes a database round trip (plain bash, so a fresh machine needs no curl).
+exec 3<>"/dev/tcp/127.0.0.1/$PORT"
+printf 'GET /health/ready HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
+read -r -t 10 status_line <&3 || true
+[[ $status_line == *" 200 "* ]] || { echo "== /health/ready answered: ${status_line:-nothing}"; exit 1; }
+exec 3<&-
 echo "== Gatehouse ready on port $PORT; Gatling at $RATE sign-ins/s (ramp $RAMP s, then $DURATION s)"
 
 status=0

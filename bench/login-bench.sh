@@ -2,12 +2,12 @@
 # The login benchmark: figures (a)-(f) and the behaviour under overload, side by side in one run,
 # with the machine's description and the load average. See docs/performance.md.
 #
-#   bench/login-bench.sh            full run (a few minutes; run it on a quiet machine)
+#   bench/login-bench.sh            full run (about 12 minutes; run it on a quiet machine)
 #   bench/login-bench.sh --quick    short durations, to check that it works (figures are rough)
 #
 # Environment (optional):
 #   BENCH_JVM_FLAGS  JVM flags of the server and of the hash loop (a)   default: -XX:+UseG1GC -Xmx256m
-#   BENCH_PROPS      -D settings: -Dbench.warmup=5 -Dbench.measure=20 -Dbench.overload=15
+#   BENCH_PROPS      -D settings: -Dbench.warmup=30 -Dbench.measure=20 -Dbench.overload=15
 #                    -Dbench.sessions=10000 -Dbench.totpUsers=30000 -Dbench.secondStepRate=20
 #   GATEHOUSE_*      the server's configuration (e.g. GATEHOUSE_HASH_THREADS, GATEHOUSE_ARGON2_MEMORY_KIB):
 #                    (a) and (b) use the configured Argon2 parameters
