@@ -1,0 +1,53 @@
+// What each problem `code` from the server means to a person. One place, so the
+// wording stays consistent on every screen.
+
+export function waitText(seconds) {
+  if (!seconds || seconds < 1) return 'in a moment';
+  if (seconds < 60) return `in ${seconds} second${seconds === 1 ? '' : 's'}`;
+  const minutes = Math.ceil(seconds / 60);
+  return `in ${minutes} minute${minutes === 1 ? '' : 's'}`;
+}
+
+// `what` names the thing the person typed, for the wrong-code messages.
+export function messageFor(error, what = 'code') {
+  switch (error.code) {
+    case 'invalid_credentials':
+      return what === 'password' ? 'That password is not correct.' : 'Incorrect email or password.';
+    case 'invalid_password':
+      return 'That password is not correct.';
+    case 'invalid_code':
+      return what === 'recovery'
+        ? 'That recovery code didn’t work. Check for typos; each code works only once.'
+        : 'That code didn’t work. It may be mistyped, or already used: wait for the next code in your app and try again.';
+    case 'invalid_recovery_code':
+      return 'That recovery code didn’t work. Check for typos; each code works only once.';
+    case 'two_factor_expired':
+      return 'This sign-in has expired. Please start again.';
+    case 'too_many_requests':
+      return `Too many attempts. For your security, try again ${waitText(error.retryAfterSeconds)}.`;
+    case 'not_signed_in':
+    case 'session_expired':
+      return 'Your session has expired. Please sign in again.';
+    case 'sudo_required':
+      return 'Please confirm your password to continue.';
+    case 'overloaded':
+      return `Gatehouse is very busy right now. Please try again ${waitText(error.retryAfterSeconds || 5)}.`;
+    case 'email_taken':
+    case 'account_exists':
+    case 'conflict':
+      return 'An account with this email already exists. Sign in instead?';
+    case 'network':
+      return 'Gatehouse can’t be reached. Check your connection and try again.';
+    case 'server_error':
+      return 'Something went wrong on our side. Please try again in a moment.';
+    default:
+      if (error.status === 409) return 'An account with this email already exists. Sign in instead?';
+      if (error.status >= 500) return 'Something went wrong on our side. Please try again in a moment.';
+      return error.problem.detail || error.problem.title || 'Something went wrong. Please try again.';
+  }
+}
+
+// The pending sign-in is gone (expired, or too many wrong codes): only starting over helps.
+export function mustStartAgain(error) {
+  return error.code === 'two_factor_expired' || error.code === 'not_signed_in' || error.code === 'session_expired';
+}
