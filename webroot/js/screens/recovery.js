@@ -22,7 +22,7 @@ export async function regenerateCodes() {
     title: 'Generate new recovery codes?',
     message: [
       'Your current recovery codes will stop working immediately, including any you have printed or saved.',
-      'You will see the new codes once; save them before you leave the page.',
+      'Save the new codes somewhere safe as soon as you see them.',
     ],
     confirmText: 'Generate new codes',
     danger: true,

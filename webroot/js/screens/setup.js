@@ -90,7 +90,7 @@ function recoveryStep(codes) {
     flash('warning', h('strong', { text: 'Keep a copy somewhere safe, apart from your phone ' }), '(a password manager, or printed). Our support team cannot restore access to your account.'),
     codesGrid(codes),
     codeActions(codes),
-    h('p', {}, h('label', { class: 'checkbox', for: 'codes-saved' }, saved, 'I have saved my recovery codes')),
+    h('p', { class: 'saved-check' }, h('label', { class: 'checkbox', for: 'codes-saved' }, saved, 'I have saved my recovery codes')),
     h('div', { class: 'actions' }, finish));
   return { section, heading };
 }
@@ -162,8 +162,10 @@ export async function setupScreen(main, ctx, me) {
     });
   });
 
+  if (reconfigure) {
+    content.append(flash('warning', 'When you confirm a code from the new setup, every device using your current key stops working. Your recovery codes stay the same.'));
+  }
   content.append(
-    reconfigure ? flash('warning', 'When you confirm a code from the new setup, every device using your current key stops working. Your recovery codes stay the same.') : null,
     progress,
     qrStep(setup, reconfigure),
     h('section', { class: 'section' }, form));
