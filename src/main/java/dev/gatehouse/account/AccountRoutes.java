@@ -1,0 +1,131 @@
+package dev.gatehouse.account;
+
+import dev.gatehouse.audit.SecurityEvents;
+import dev.gatehouse.db.Database;
+import dev.gatehouse.http.ClientInfo;
+import dev.gatehouse.http.JsonBody;
+import dev.gatehouse.http.Problem;
+import dev.gatehouse.http.RouteModule;
+import dev.gatehouse.signin.SessionUser;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/** Sign-up, the signed-in user's profile, "confirm your password" and the security log. */
+public final class AccountRoutes implements RouteModule {
+
+  private static final int MAX_NAME = 100;
+  private static final int PAGE_SIZE = 50;
+
+  private final Accounts accounts;
+  private final PasswordHasher hasher;
+  private final PasswordPolicy policy;
+  private final SecurityEvents events;
+  private final List<ProfileSection> sections;
+  private final List<String> trustedProxies;
+  private final Clock clock;
+
+  public AccountRoutes(Accounts accounts, PasswordHasher hasher, PasswordPolicy policy, SecurityEvents events,
+                       List<ProfileSection> sections, List<String> trustedProxies, Clock clock) {
+    this.accounts = accounts;
+    this.hasher = hasher;
+    this.policy = policy;
+    this.events = events;
+    this.sections = sections;
+    this.trustedProxies = trustedProxies;
+    this.clock = clock;
+  }
+
+  @Override
+  public void mount(Router router) {
+    router.post("/api/accounts").handler(this::signUp);
+    router.route("/api/me").handler(SessionUser.required(clock));
+    router.route("/api/me/*").handler(SessionUser.required(clock));
+    router.get("/api/me").handler(this::profile);
+    router.post("/api/me/sudo").handler(this::confirmPassword);
+    router.get("/api/me/security-events").handler(this::securityEvents);
+  }
+
+  private void signUp(RoutingContext ctx) {
+    JsonBody body = JsonBody.read(ctx, "email", "password", "name");
+    String email = Accounts.normaliseEmail(body.requiredString("email", 1024))
+        .orElseThrow(() -> Problem.invalidField("email", "Enter a valid email address."));
+    String password = body.requiredString("password", 4096);
+    String name = body.optionalString("name", 1024);
+    name = name == null || name.isBlank() ? email.substring(0, email.indexOf('@')) : name.strip();
+    if (name.length() > MAX_NAME || name.chars().anyMatch(Character::isISOControl)) {
+      throw Problem.invalidField("name", "Use at most " + MAX_NAME + " printable characters for your name.");
+    }
+    policy.check(password, email);
+    String displayName = name;
+    ClientInfo client = ClientInfo.of(ctx, trustedProxies);
+    hasher.hash(password)
+        .compose(hash -> accounts.create(email, displayName, hash))
+        .recover(err -> Future.failedFuture(Database.isUniqueViolation(err)
+            ? Problem.conflict("email_taken", "An account with this email already exists.").with("field", "email")
+            : err))
+        .onSuccess(account -> {
+          events.record(account.id(), SecurityEvents.SIGNED_UP, client, null);
+          ctx.response().setStatusCode(201).putHeader("Content-Type", "application/json")
+              .end(new JsonObject().put("user", account.toJson()).encode());
+        })
+        .onFailure(ctx::fail);
+  }
+
+  private void profile(RoutingContext ctx) {
+    UUID user = SessionUser.id(ctx);
+    accounts.byId(user).compose(found -> {
+          if (found.isEmpty()) {
+            return Future.failedFuture(Problem.notSignedIn());
+          }
+          JsonObject profile = new JsonObject().put("user", found.get().toJson()).putNull("organisation");
+          long sudo = SessionUser.sudoUntil(ctx);
+          profile.put("sudoUntil", sudo > clock.millis() ? Instant.ofEpochMilli(sudo).toString() : null);
+          List<Future<Void>> parts = new ArrayList<>();
+          for (ProfileSection section : sections) {
+            parts.add(section.addTo(user, profile));
+          }
+          return Future.all(parts).map(profile);
+        })
+        .onSuccess(ctx::json)
+        .onFailure(ctx::fail);
+  }
+
+  private void confirmPassword(RoutingContext ctx) {
+    JsonBody body = JsonBody.read(ctx, "password");
+    String password = body.requiredString("password", 1024);
+    UUID user = SessionUser.id(ctx);
+    accounts.byId(user)
+        .compose(found -> hasher.verify(found.map(Account::passwordHash).orElse(null), password))
+        .onSuccess(ok -> {
+          if (!ok) {
+            ctx.fail(Problem.unauthorized("invalid_password", "That password is not right."));
+            return;
+          }
+          long until = clock.millis() + Sudo.VALIDITY.toMillis();
+          SessionUser.grantSudo(ctx, until);
+          ctx.response().setStatusCode(204).end();
+        })
+        .onFailure(ctx::fail);
+  }
+
+  private void securityEvents(RoutingContext ctx) {
+    Long before = null;
+    String param = ctx.queryParams().get("before");
+    if (param != null) {
+      try {
+        before = Long.parseLong(param);
+      } catch (NumberFormatException e) {
+        throw Problem.invalidField("before", "'before' must be an event id.");
+      }
+    }
+    events.page(SessionUser.id(ctx), before, PAGE_SIZE).onSuccess(ctx::json).onFailure(ctx::fail);
+  }
+}

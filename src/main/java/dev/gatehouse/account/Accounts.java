@@ -1,0 +1,64 @@
+package dev.gatehouse.account;
+
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.Tuple;
+
+import java.util.Locale;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+/** The users table: every query about accounts sits here. */
+public final class Accounts {
+
+  private static final Pattern EMAIL = Pattern.compile("^[^@\\s\\p{Cntrl}]{1,64}@[^@\\s\\p{Cntrl}]+\\.[^@\\s\\p{Cntrl}]+$");
+  public static final int MAX_EMAIL = 254;
+
+  private static final String INSERT = """
+      INSERT INTO users (email, name, password_hash) VALUES ($1, $2, $3)
+      RETURNING id, email, name, password_hash, created_at""";
+  private static final String BY_EMAIL = "SELECT id, email, name, password_hash, created_at FROM users WHERE email = $1";
+  private static final String BY_ID = "SELECT id, email, name, password_hash, created_at FROM users WHERE id = $1";
+  private static final String UPDATE_HASH = "UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1";
+
+  private final Pool pool;
+
+  public Accounts(Pool pool) {
+    this.pool = pool;
+  }
+
+  /** Trimmed and lower-cased, or empty when it is not an email address at all. */
+  public static Optional<String> normaliseEmail(String input) {
+    if (input == null) {
+      return Optional.empty();
+    }
+    String email = input.strip().toLowerCase(Locale.ROOT);
+    if (email.length() > MAX_EMAIL || !EMAIL.matcher(email).matches()) {
+      return Optional.empty();
+    }
+    return Optional.of(email);
+  }
+
+  public Future<Account> create(String email, String name, String passwordHash) {
+    return pool.preparedQuery(INSERT).execute(Tuple.of(email, name, passwordHash)).map(rows -> Account.from(rows.iterator().next()));
+  }
+
+  public Future<Optional<Account>> byEmail(String email) {
+    return pool.preparedQuery(BY_EMAIL).execute(Tuple.of(email)).map(Accounts::first);
+  }
+
+  public Future<Optional<Account>> byId(UUID id) {
+    return pool.preparedQuery(BY_ID).execute(Tuple.of(id)).map(Accounts::first);
+  }
+
+  public Future<Void> updatePasswordHash(UUID id, String hash) {
+    return pool.preparedQuery(UPDATE_HASH).execute(Tuple.of(id, hash)).mapEmpty();
+  }
+
+  private static Optional<Account> first(RowSet<Row> rows) {
+    return rows.size() == 0 ? Optional.empty() : Optional.of(Account.from(rows.iterator().next()));
+  }
+}

@@ -1,0 +1,85 @@
+package dev.gatehouse.audit;
+
+import dev.gatehouse.http.ClientInfo;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.UUID;
+
+/**
+ * The security log: what happened to an account, when, from where. Users read their own
+ * (newest first). Details hold counts and method names, never a secret.
+ */
+public final class SecurityEvents {
+
+  private static final Logger LOG = LoggerFactory.getLogger(SecurityEvents.class);
+
+  public static final String SIGNED_UP = "account.created";
+  public static final String SIGNED_IN = "signin.succeeded";
+  public static final String SIGNED_OUT = "signout";
+  public static final String PASSWORD_FAILED = "signin.password_failed";
+  public static final String SUDO_GRANTED = "sudo.granted";
+
+  private static final String INSERT = """
+      INSERT INTO security_events (user_id, type, ip, user_agent, details) VALUES ($1, $2, $3, $4, $5)""";
+  private static final String PAGE = """
+      SELECT id, type, occurred_at, ip, user_agent, details FROM security_events
+      WHERE user_id = $1 AND ($2::bigint IS NULL OR id < $2)
+      ORDER BY id DESC LIMIT $3""";
+
+  private final Pool pool;
+
+  public SecurityEvents(Pool pool) {
+    this.pool = pool;
+  }
+
+  /** Records an event; a failure to record is logged and does not fail the caller's request. */
+  public Future<Void> record(UUID userId, String type, ClientInfo client, JsonObject details) {
+    return record(pool, userId, type, client, details).recover(err -> {
+      LOG.warn("Could not record security event {}: {}", type, err.toString());
+      return Future.succeededFuture();
+    });
+  }
+
+  /** Records an event on a given connection, inside the caller's transaction: it fails with it. */
+  public Future<Void> record(SqlClient client, UUID userId, String type, ClientInfo who, JsonObject details) {
+    return client.preparedQuery(INSERT)
+        .execute(Tuple.of(userId, type, who == null ? null : who.ip(), who == null ? null : who.userAgent(),
+            details == null ? new JsonObject() : details))
+        .mapEmpty();
+  }
+
+  /** A page of the user's events, newest first; {@code before} is the id of the last event seen. */
+  public Future<JsonObject> page(UUID userId, Long before, int limit) {
+    return pool.preparedQuery(PAGE).execute(Tuple.of(userId, before, limit + 1)).map(rows -> {
+      JsonArray events = new JsonArray();
+      Long last = null;
+      int n = 0;
+      for (Row row : rows) {
+        if (n++ == limit) {
+          break;
+        }
+        last = row.getLong("id");
+        events.add(new JsonObject()
+            .put("id", last)
+            .put("type", row.getString("type"))
+            .put("at", row.getOffsetDateTime("occurred_at").toInstant().toString())
+            .put("ip", row.getString("ip"))
+            .put("userAgent", row.getString("user_agent"))
+            .put("details", row.getJsonObject("details")));
+      }
+      JsonObject page = new JsonObject().put("events", events);
+      if (rows.size() > limit) {
+        page.put("next", last);
+      }
+      return page;
+    });
+  }
+}

@@ -1,0 +1,46 @@
+package dev.gatehouse.http;
+
+import io.vertx.ext.web.RoutingContext;
+
+import java.util.List;
+
+/**
+ * Who is asking, as far as the server can tell: the client address (the socket's, or the
+ * {@code X-Forwarded-For} entry added by a configured trusted proxy, never one a client wrote
+ * itself) and the user agent, clipped for storage.
+ */
+public record ClientInfo(String ip, String userAgent) {
+
+  private static final int MAX_USER_AGENT = 256;
+
+  public static ClientInfo of(RoutingContext ctx, List<String> trustedProxies) {
+    String agent = ctx.request().getHeader("User-Agent");
+    if (agent != null && agent.length() > MAX_USER_AGENT) {
+      agent = agent.substring(0, MAX_USER_AGENT);
+    }
+    return new ClientInfo(address(ctx, trustedProxies), agent);
+  }
+
+  static String address(RoutingContext ctx, List<String> trustedProxies) {
+    String peer = ctx.request().remoteAddress() == null ? "unknown" : ctx.request().remoteAddress().hostAddress();
+    if (trustedProxies.isEmpty() || !trustedProxies.contains(peer)) {
+      return peer;
+    }
+    String forwarded = ctx.request().getHeader("X-Forwarded-For");
+    if (forwarded == null || forwarded.isBlank()) {
+      return peer;
+    }
+    // Walk from the right: the last hop not run by us is the client as our proxies saw it.
+    String[] hops = forwarded.split(",");
+    for (int i = hops.length - 1; i >= 0; i--) {
+      String hop = hops[i].trim();
+      if (hop.isEmpty() || hop.length() > 64) {
+        return peer;
+      }
+      if (!trustedProxies.contains(hop)) {
+        return hop;
+      }
+    }
+    return peer;
+  }
+}

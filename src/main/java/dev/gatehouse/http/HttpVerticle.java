@@ -1,0 +1,104 @@
+package dev.gatehouse.http;
+
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.CookieSameSite;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.SessionHandler;
+import io.vertx.ext.web.handler.StaticHandler;
+import io.vertx.ext.web.sstore.SessionStore;
+import io.vertx.sqlclient.Pool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One HTTP server instance on one event loop; deployed once per core. Routing, sessions, CSRF and
+ * headers are assembled here in vertx-web's order; each capability mounts its own routes.
+ */
+public final class HttpVerticle extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(HttpVerticle.class);
+  static final long SESSION_IDLE_TIMEOUT = TimeUnit.MINUTES.toMillis(30);
+  /** Files the browser fetches without a session: the app's scripts, styles and images. */
+  private static final String ASSET = "^/(?!api/|account/|sso/|health/)[^?]*\\.(js|mjs|css|png|svg|ico|webmanifest|woff2?)$";
+
+  private final HttpSettings settings;
+  private final SessionStore sessions;
+  private final Pool pool;
+  private final List<RouteModule> modules;
+  private HttpServer server;
+
+  public HttpVerticle(HttpSettings settings, SessionStore sessions, Pool pool, List<RouteModule> modules) {
+    this.settings = settings;
+    this.sessions = sessions;
+    this.pool = pool;
+    this.modules = modules;
+  }
+
+  @Override
+  public Future<?> start() {
+    Router router = Router.router(vertx);
+    router.route().handler(new AccessLog(settings.trustedProxies()));
+    router.route().handler(new SecurityHeaders(settings.https()));
+    new Health(pool).mount(router);
+    router.routeWithRegex(HttpMethod.GET, ASSET).handler(StaticHandler.create(settings.webroot())
+        .setCachingEnabled(true).setMaxAgeSeconds(300).setIncludeHidden(false).setDirectoryListing(false));
+    router.route().handler(SessionHandler.create(sessions)
+        .setSessionCookieName(settings.https() ? "__Host-gatehouse" : "gatehouse")
+        .setCookieHttpOnlyFlag(true)
+        .setCookieSecureFlag(settings.https())
+        .setCookieSameSite(CookieSameSite.LAX)
+        .setSessionTimeout(SESSION_IDLE_TIMEOUT)
+        .setNagHttps(false));
+    router.route().handler(BodyHandler.create(false).setBodyLimit(settings.bodyLimitBytes()));
+    router.route().handler(new Csrf(settings.https(), settings.publicOrigin()));
+    for (RouteModule module : modules) {
+      module.mount(router);
+    }
+    router.route("/api/*").handler(ctx -> ctx.fail(Problem.notFound()));
+    Path index = Path.of(settings.webroot(), "index.html");
+    router.get().handler(ctx -> {
+      // Deep links (/signin, /account, …) are the single-page app's; it routes on the client.
+      if (Files.isRegularFile(index)) {
+        ctx.response().putHeader("Content-Type", "text/html; charset=utf-8")
+            .putHeader("Cache-Control", "no-cache").sendFile(index.toString());
+      } else {
+        ctx.fail(Problem.notFound());
+      }
+    });
+    router.route().handler(ctx -> ctx.fail(Problem.notFound()));
+    router.route().failureHandler(new ProblemHandler());
+
+    HttpServerOptions options = new HttpServerOptions()
+        .setHost(settings.host())
+        .setPort(settings.port())
+        .setCompressionSupported(true)
+        .setIdleTimeout(120)
+        .setMaxHeaderSize(16 * 1024);
+    return vertx.createHttpServer(options).requestHandler(router).listen().onSuccess(s -> server = s);
+  }
+
+  public int actualPort() {
+    return server == null ? -1 : server.actualPort();
+  }
+
+  @Override
+  public Future<?> stop() {
+    // Stop accepting, let requests in flight finish (up to the timeout), then close.
+    return server == null ? Future.succeededFuture() : server.shutdown(10, TimeUnit.SECONDS);
+  }
+
+  /** What the HTTP layer needs from the configuration. */
+  public record HttpSettings(String host, int port, boolean https, String publicOrigin, List<String> trustedProxies,
+                             int bodyLimitBytes, String webroot) {
+  }
+}

@@ -1,0 +1,175 @@
+package dev.gatehouse.signin;
+
+import dev.gatehouse.account.Account;
+import dev.gatehouse.account.Accounts;
+import dev.gatehouse.account.PasswordHasher;
+import dev.gatehouse.audit.SecurityEvents;
+import dev.gatehouse.http.ClientInfo;
+import dev.gatehouse.http.JsonBody;
+import dev.gatehouse.http.Problem;
+import dev.gatehouse.http.RouteModule;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.Session;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * The sign-in flow of DESIGN.md: the password step, the second step when the user has 2FA, and
+ * sign-out. Every transition rotates the session id.
+ */
+public final class SignInFlow implements RouteModule {
+
+  private static final Logger LOG = LoggerFactory.getLogger(SignInFlow.class);
+  public static final int MAX_PENDING_FAILURES = 5;
+  private static final int MAX_PASSWORD_INPUT = 1024;
+
+  private final Accounts accounts;
+  private final PasswordHasher hasher;
+  private final SecondFactor secondFactor;
+  private final SsoPolicy sso;
+  private final SecurityEvents events;
+  private final List<String> trustedProxies;
+  private final Clock clock;
+
+  public SignInFlow(Accounts accounts, PasswordHasher hasher, SecondFactor secondFactor, SsoPolicy sso,
+                    SecurityEvents events, List<String> trustedProxies, Clock clock) {
+    this.accounts = accounts;
+    this.hasher = hasher;
+    this.secondFactor = secondFactor;
+    this.sso = sso;
+    this.events = events;
+    this.trustedProxies = trustedProxies;
+    this.clock = clock;
+  }
+
+  @Override
+  public void mount(Router router) {
+    router.post("/api/session").handler(this::passwordStep);
+    router.post("/api/session/two-factor").handler(this::secondStep);
+    router.delete("/api/session").handler(this::signOut);
+  }
+
+  private void passwordStep(RoutingContext ctx) {
+    JsonBody body = JsonBody.read(ctx, "email", "password");
+    String emailInput = body.requiredString("email", 1024);
+    String password = body.requiredString("password", MAX_PASSWORD_INPUT);
+    ClientInfo client = ClientInfo.of(ctx, trustedProxies);
+    Optional<String> email = Accounts.normaliseEmail(emailInput);
+    Future<Optional<Account>> found = email.isPresent() ? accounts.byEmail(email.get())
+        : Future.succeededFuture(Optional.empty());
+    found.compose(account -> {
+          String hash = account.map(Account::passwordHash).orElse(null);
+          // Unknown emails verify against a dummy hash: same work, same answer, similar time.
+          return hasher.verify(hash, password).map(ok -> ok ? account : Optional.<Account>empty())
+              .onSuccess(ok -> {
+                if (ok.isEmpty() && account.isPresent()) {
+                  events.record(account.get().id(), SecurityEvents.PASSWORD_FAILED, client, null);
+                }
+              });
+        })
+        .compose(account -> {
+          if (account.isEmpty()) {
+            return Future.failedFuture(invalidCredentials());
+          }
+          Account user = account.get();
+          rehashIfNeeded(user, password);
+          return sso.requiredFor(user.id()).compose(ssoUrl -> {
+            if (ssoUrl.isPresent()) {
+              return Future.failedFuture(Problem.forbidden("sso_required",
+                  "Your organisation signs in through its identity provider.").with("ssoUrl", ssoUrl.get()));
+            }
+            return secondFactor.methods(user.id()).map(methods -> afterPassword(ctx, user, methods, client));
+          });
+        })
+        .onSuccess(response -> ctx.json(response))
+        .onFailure(ctx::fail);
+  }
+
+  private JsonObject afterPassword(RoutingContext ctx, Account user, List<String> methods, ClientInfo client) {
+    if (methods.isEmpty()) {
+      SessionUser.signIn(ctx, user.id(), "password", clock);
+      events.record(user.id(), SecurityEvents.SIGNED_IN, client, new JsonObject().put("method", "password"));
+      return new JsonObject().put("state", "signed_in").put("methods", new JsonArray());
+    }
+    SessionUser.startPending(ctx, user.id(), clock);
+    return new JsonObject().put("state", "two_factor_required").put("methods", new JsonArray(methods));
+  }
+
+  private void secondStep(RoutingContext ctx) {
+    Session session = ctx.session();
+    String pendingUser = session.get(SessionUser.PENDING_USER);
+    Long since = session.get(SessionUser.PENDING_SINCE);
+    if (pendingUser == null || since == null) {
+      ctx.fail(expired("There is no sign-in waiting for a code. Start again."));
+      return;
+    }
+    if (clock.millis() - since > SessionUser.PENDING_TIMEOUT.toMillis()) {
+      SessionUser.clearPending(ctx);
+      ctx.fail(expired("This sign-in took longer than 5 minutes. Start again."));
+      return;
+    }
+    JsonBody body = JsonBody.read(ctx, secondFactor.fields().toArray(String[]::new));
+    UUID user = UUID.fromString(pendingUser);
+    ClientInfo client = ClientInfo.of(ctx, trustedProxies);
+    String attempted = body.has("recoveryCode") ? "recovery_code" : "totp";
+    secondFactor.verify(user, body, client)
+        .onSuccess(verified -> {
+          // The session may have been signed out or restarted while the code was checked.
+          if (!pendingUser.equals(session.get(SessionUser.PENDING_USER))) {
+            ctx.fail(expired("This sign-in is no longer waiting for a code. Start again."));
+            return;
+          }
+          SessionUser.signIn(ctx, user, verified.method(), clock);
+          events.record(user, SecurityEvents.SIGNED_IN, client, new JsonObject().put("method", verified.method()));
+          ctx.json(new JsonObject().put("state", "signed_in").mergeIn(verified.response()));
+        })
+        .onFailure(err -> {
+          if (err instanceof Problem p && "invalid_code".equals(p.code())) {
+            events.record(user, "signin.second_step_failed", client, new JsonObject().put("method", attempted));
+            Integer failures = session.get(SessionUser.PENDING_FAILURES);
+            int now = (failures == null ? 0 : failures) + 1;
+            if (now >= MAX_PENDING_FAILURES) {
+              SessionUser.clearPending(ctx);
+              ctx.fail(expired("Too many wrong codes. Sign in again with your password."));
+              return;
+            }
+            session.put(SessionUser.PENDING_FAILURES, now);
+            p.with("attemptsLeft", MAX_PENDING_FAILURES - now);
+          }
+          ctx.fail(err);
+        });
+  }
+
+  private void signOut(RoutingContext ctx) {
+    SessionUser.signedIn(ctx, clock).ifPresent(user ->
+        events.record(user, SecurityEvents.SIGNED_OUT, ClientInfo.of(ctx, trustedProxies), null));
+    SessionUser.signOut(ctx);
+    ctx.response().setStatusCode(204).end();
+  }
+
+  private void rehashIfNeeded(Account user, String password) {
+    if (user.passwordHash() != null && hasher.needsRehash(user.passwordHash())) {
+      hasher.hash(password)
+          .compose(hash -> accounts.updatePasswordHash(user.id(), hash))
+          .onSuccess(v -> LOG.info("Password hash upgraded to the configured Argon2id parameters"))
+          .onFailure(err -> LOG.warn("Password rehash skipped: {}", err.toString()));
+    }
+  }
+
+  static Problem invalidCredentials() {
+    return Problem.unauthorized("invalid_credentials", "The email or password is not right.");
+  }
+
+  private static Problem expired(String detail) {
+    return Problem.unauthorized("two_factor_expired", detail);
+  }
+}

@@ -1,0 +1,97 @@
+package dev.gatehouse.support;
+
+import dev.gatehouse.Gatehouse;
+import dev.gatehouse.Settings;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The real Gatehouse server for a test class: started on a free port against its own new database
+ * in the test PostgreSQL, with the production defaults unless a test overrides a setting.
+ */
+public final class TestServer implements AutoCloseable {
+
+  private final Gatehouse app;
+  private final String databaseUrl;
+  private final Vertx vertx;
+  private final boolean ownsVertx;
+
+  private TestServer(Gatehouse app, String databaseUrl, Vertx vertx, boolean ownsVertx) {
+    this.app = app;
+    this.databaseUrl = databaseUrl;
+    this.vertx = vertx;
+    this.ownsVertx = ownsVertx;
+  }
+
+  public static TestServer start(Vertx vertx) {
+    return start(vertx, new JsonObject(), Clock.systemUTC());
+  }
+
+  public static TestServer start(Vertx vertx, JsonObject overrides) {
+    return start(vertx, overrides, Clock.systemUTC());
+  }
+
+  /** Starts a server; {@code vertx} may be null, then the server has a Vert.x of its own. */
+  public static TestServer start(Vertx vertx, JsonObject overrides, Clock clock) {
+    boolean own = vertx == null;
+    Vertx v = own ? Vertx.vertx() : vertx;
+    String url = overrides.containsKey(Settings.DATABASE_URL) ? overrides.getString(Settings.DATABASE_URL)
+        : TestPostgres.newDatabase();
+    JsonObject config = new JsonObject()
+        .put(Settings.HTTP_PORT, 0)
+        .put(Settings.HTTP_HOST, "127.0.0.1")
+        .put(Settings.HTTP_INSTANCES, 2)
+        .put(Settings.DATABASE_URL, url)
+        .put(Settings.DATA_DIR, TestPostgres.tempDir("gatehouse-data").toString())
+        .put(Settings.PUBLIC_URL, "http://localhost:8080")
+        .mergeIn(overrides);
+    try {
+      Gatehouse app = Gatehouse.start(v, config, clock).await(60, TimeUnit.SECONDS);
+      return new TestServer(app, url, v, own);
+    } catch (Exception e) {
+      throw new IllegalStateException("test server did not start: " + e.getMessage(), e);
+    }
+  }
+
+  public int port() {
+    return app.port();
+  }
+
+  public String baseUrl() {
+    return "http://127.0.0.1:" + port();
+  }
+
+  public Browser browser() {
+    return new Browser(baseUrl());
+  }
+
+  public Gatehouse app() {
+    return app;
+  }
+
+  /** The server's database URL, for reading tables directly in a test. */
+  public String databaseUrl() {
+    return databaseUrl;
+  }
+
+  public Connection jdbc() throws SQLException {
+    return TestPostgres.jdbc(databaseUrl);
+  }
+
+  @Override
+  public void close() {
+    try {
+      app.close().await(20, TimeUnit.SECONDS);
+      if (ownsVertx) {
+        vertx.close().await(10, TimeUnit.SECONDS);
+      }
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
