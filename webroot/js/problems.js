@@ -8,6 +8,11 @@ export function waitText(seconds) {
   return `in ${minutes} minute${minutes === 1 ? '' : 's'}`;
 }
 
+function attemptsLeft(n) {
+  if (typeof n !== 'number' || n > 3) return '';
+  return n === 1 ? ' 1 try left before you must start again.' : ` ${n} tries left before you must start again.`;
+}
+
 // `what` names the thing the person typed, for the wrong-code messages.
 export function messageFor(error, what = 'code') {
   switch (error.code) {
@@ -16,9 +21,10 @@ export function messageFor(error, what = 'code') {
     case 'invalid_password':
       return 'That password is not correct.';
     case 'invalid_code':
-      return what === 'recovery'
+      return (what === 'recovery'
         ? 'That recovery code didn’t work. Check for typos; each code works only once.'
-        : 'That code didn’t work. It may be mistyped, or already used: wait for the next code in your app and try again.';
+        : 'That code didn’t work. It may be mistyped, or already used: wait for the next code in your app and try again.')
+        + attemptsLeft(error.problem.attemptsLeft);
     case 'invalid_recovery_code':
       return 'That recovery code didn’t work. Check for typos; each code works only once.';
     case 'two_factor_expired':

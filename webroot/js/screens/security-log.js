@@ -9,34 +9,37 @@ import { messageFor } from '../problems.js';
 
 const EVENTS_URL = '/api/me/security-events';
 
-// Known event types in words; anything else is shown from its own name.
+// Known event types in words (the server's names, dots read as underscores);
+// anything else is shown from its own name, so new events appear without a release.
 const LABELS = {
-  signed_in: 'Signed in',
-  signed_in_password: 'Signed in with password',
-  signed_in_totp: 'Signed in with authenticator app',
-  signed_in_recovery_code: 'Signed in with a recovery code',
-  signed_in_sso: 'Signed in with SSO',
-  signed_out: 'Signed out',
-  sign_in_failed: 'Failed sign-in',
-  two_factor_failed: 'Wrong two-factor code',
-  two_factor_enabled: 'Two-factor authentication enabled',
+  account_created: 'Account created',
+  signin_succeeded: 'Signed in',
+  signin_password_failed: 'Wrong password entered',
+  signin_second_step_failed: 'Wrong two-factor code entered',
+  signout: 'Signed out',
+  sudo_granted: 'Password confirmed for a security change',
+  two_factor_enabled: 'Two-factor authentication turned on',
   two_factor_reconfigured: 'Authenticator app re-configured',
-  two_factor_disabled: 'Two-factor authentication disabled',
+  two_factor_disabled: 'Two-factor authentication turned off',
   recovery_code_used: 'Recovery code used',
   recovery_codes_viewed: 'Recovery codes viewed',
   recovery_codes_downloaded: 'Recovery codes downloaded',
   recovery_codes_printed: 'Recovery codes printed',
   recovery_codes_regenerated: 'New recovery codes generated',
-  sudo_granted: 'Password confirmed',
-  account_created: 'Account created',
-  locked_out: 'Too many attempts: sign-in paused',
 };
 
-export function labelFor(type) {
+const METHODS = {
+  password: 'with password',
+  totp: 'with authenticator app',
+  recovery_code: 'with a recovery code',
+  sso: 'with SSO',
+};
+
+export function labelFor(type, details) {
   const key = String(type || 'event').toLowerCase().replace(/[.\s-]+/g, '_');
-  if (LABELS[key]) return LABELS[key];
-  const words = key.replace(/_/g, ' ');
-  return words.charAt(0).toUpperCase() + words.slice(1);
+  const method = details && METHODS[details.method];
+  const label = LABELS[key] || (key.charAt(0).toUpperCase() + key.slice(1)).replace(/_/g, ' ');
+  return method ? `${label} ${method}` : label;
 }
 
 // "Chrome on Linux" reads better than a user-agent string; the full string stays in the tooltip.
@@ -54,7 +57,7 @@ function detailsText(details) {
   if (!details) return '';
   if (typeof details !== 'object') return String(details);
   return Object.entries(details)
-    .filter(([, v]) => v !== null && v !== undefined && typeof v !== 'object')
+    .filter(([k, v]) => v !== null && v !== undefined && typeof v !== 'object' && !(k === 'method' && METHODS[v]))
     .map(([k, v]) => `${k.replace(/([A-Z])/g, ' $1').replace(/_/g, ' ').toLowerCase()}: ${v}`)
     .join(' · ');
 }
@@ -64,24 +67,55 @@ function eventItem(event) {
   const agent = event.userAgent || event.user_agent || '';
   const meta = [event.ip || event.address, describeAgent(agent), detailsText(event.details)].filter(Boolean).join(' · ');
   return h('li', {},
-    h('span', { class: 'events__what', text: labelFor(event.type || event.event) }),
+    h('span', { class: 'events__what', text: labelFor(event.type || event.event, event.details) }),
     h('time', { class: 'events__when', datetime: at || null, text: formatDate(at, true) }),
     meta ? h('span', { class: 'events__meta', title: agent || null, text: meta }) : null);
 }
 
+function readPage(result) {
+  const events = Array.isArray(result) ? result : (result && (result.events || result.items)) || [];
+  const next = result && !Array.isArray(result) && result.next !== undefined && result.next !== null ? result.next : null;
+  return { events, next };
+}
+
 export async function securityLogScreen(main) {
-  let events = null;
+  let first = null;
   let failure = null;
   try {
-    const result = await api.get(EVENTS_URL);
-    events = Array.isArray(result) ? result : (result && (result.events || result.items)) || [];
+    first = readPage(await api.get(EVENTS_URL));
   } catch (error) {
-    failure = error.status === 404 ? 'The security log is not available yet.' : messageFor(error);
+    failure = messageFor(error);
   }
+  const list = h('ol', { class: 'events', 'aria-label': 'Security events' });
+  const more = h('button', { type: 'button', class: 'btn', text: 'Show older events', hidden: true });
+  const moreProblem = h('div', { 'aria-live': 'polite' });
+  let next = null;
+  const add = (page) => {
+    list.append(...page.events.map(eventItem));
+    next = page.next;
+    more.hidden = next === null;
+  };
+  more.addEventListener('click', async () => {
+    moreProblem.replaceChildren();
+    const shown = list.children.length;
+    try {
+      add(readPage(await api.get(`${EVENTS_URL}?before=${encodeURIComponent(next)}`)));
+      const firstNew = list.children[shown];
+      if (firstNew) {
+        firstNew.setAttribute('tabindex', '-1');
+        firstNew.focus();
+      }
+    } catch (error) {
+      moreProblem.replaceChildren(flash('danger', messageFor(error)));
+    }
+  });
   settingsPage(main, '/account/security-log', 'Security log',
     h('p', { class: 'muted', text: 'Sign-ins and changes to your security settings, newest first. If you see something you did not do, change your password and review your two-factor settings.' }),
-    failure ? flash(failure.includes('not available') ? 'info' : 'danger', failure) : null,
-    events && events.length ? h('div', { class: 'box' }, h('ol', { class: 'events', 'aria-label': 'Security events' }, events.map(eventItem))) : null,
-    events && !events.length ? h('p', { text: 'Nothing here yet.' }) : null);
+    failure ? flash('danger', failure) : null,
+    first && first.events.length ? h('div', { class: 'box' }, list) : null,
+    first && !first.events.length ? h('p', { text: 'Nothing here yet.' }) : null,
+    moreProblem,
+    h('div', { class: 'actions' }, more));
+  if (first) add(first);
   focusHeading(main);
 }

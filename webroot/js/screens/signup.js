@@ -21,7 +21,7 @@ function fieldOf(error, fields) {
 
 export async function signUpScreen(main) {
   document.title = 'Create your account · Gatehouse';
-  const name = field({ label: 'Your name', name: 'name', attrs: { autocomplete: 'name', required: true, maxlength: '200' } });
+  const name = field({ label: 'Your name', name: 'name', attrs: { autocomplete: 'name', required: true, maxlength: '100' } });
   const email = emailField('username');
   const password = passwordField('new-password', 'Password',
     `At least ${MIN_PASSWORD} characters. A few random words make a strong password that is easy to remember.`);

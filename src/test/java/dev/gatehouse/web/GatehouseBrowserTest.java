@@ -1,17 +1,32 @@
 package dev.gatehouse.web;
 
-import org.junit.jupiter.api.Assumptions;
+import dev.gatehouse.support.TestServer;
+import org.junit.jupiter.api.AfterAll;
 
 /**
- * Browser tests against a Gatehouse server. Until the server foundation lands they
- * run only against a server named by -Dgatehouse.web.baseUrl.
+ * Browser tests against the real Gatehouse: the server of the other tests (its own
+ * database in the test PostgreSQL, a free port) serving this checkout's webroot/.
+ * -Dgatehouse.web.baseUrl=… points them at a server started elsewhere instead.
  */
 abstract class GatehouseBrowserTest extends BrowserTest {
 
+  private static TestServer server;
+
   @Override
   protected String baseUrl() {
-    String url = System.getProperty("gatehouse.web.baseUrl");
-    Assumptions.assumeTrue(url != null, "no server to test against: set -Dgatehouse.web.baseUrl");
-    return url;
+    String external = System.getProperty("gatehouse.web.baseUrl");
+    if (external != null) return external;
+    synchronized (GatehouseBrowserTest.class) {
+      if (server == null) server = TestServer.start(null);
+      return server.baseUrl();
+    }
+  }
+
+  @AfterAll
+  static void stopServer() {
+    synchronized (GatehouseBrowserTest.class) {
+      if (server != null) server.close();
+      server = null;
+    }
   }
 }
