@@ -18,6 +18,7 @@ const LABELS = {
   signin_second_step_failed: 'Wrong two-factor code entered',
   signout: 'Signed out',
   sudo_granted: 'Password confirmed for a security change',
+  two_factor_setup_started: 'Two-factor setup started',
   two_factor_enabled: 'Two-factor authentication turned on',
   two_factor_reconfigured: 'Authenticator app re-configured',
   two_factor_disabled: 'Two-factor authentication turned off',
@@ -53,12 +54,20 @@ export function describeAgent(agent) {
   return system ? `${browser[1]} on ${system[1]}` : browser[1];
 }
 
+// Details in words where we know them; other plain values as "name: value".
+const DETAILS = {
+  method: (v) => (METHODS[v] ? '' : `method: ${v}`),
+  remaining: (v) => `${v} recovery code${v === 1 ? '' : 's'} left`,
+  reconfigure: (v) => (v ? 're-configuring' : ''),
+};
+
 function detailsText(details) {
   if (!details) return '';
   if (typeof details !== 'object') return String(details);
   return Object.entries(details)
-    .filter(([k, v]) => v !== null && v !== undefined && typeof v !== 'object' && !(k === 'method' && METHODS[v]))
-    .map(([k, v]) => `${k.replace(/([A-Z])/g, ' $1').replace(/_/g, ' ').toLowerCase()}: ${v}`)
+    .filter(([, v]) => v !== null && v !== undefined && typeof v !== 'object')
+    .map(([k, v]) => (DETAILS[k] ? DETAILS[k](v) : `${k.replace(/([A-Z])/g, ' $1').replace(/_/g, ' ').toLowerCase()}: ${v}`))
+    .filter(Boolean)
     .join(' · ');
 }
 

@@ -49,7 +49,7 @@ function stepList(reconfigure, current) {
 function qrStep(setup, reconfigure) {
   const secretId = uniqueId('secret');
   const reveal = h('button', { type: 'button', class: 'link-button', 'aria-expanded': 'false', 'aria-controls': secretId, text: 'secret key' });
-  const grouped = groupInFours(setup.secret || '');
+  const grouped = setup.secretGrouped || groupInFours(setup.secret || '');
   const secretBox = h('div', { class: 'secret', id: secretId, hidden: true },
     h('p', { text: 'Type this setup key into your app. Choose a time-based key if asked.' }),
     h('code', { class: 'secret__key', id: 'setup-secret-key', text: grouped }),
@@ -95,9 +95,17 @@ function recoveryStep(codes) {
   return { section, heading };
 }
 
+// The pending secret lasts 15 minutes on the server; say until when.
+function expiryNote(expiresAt) {
+  const when = expiresAt ? new Date(expiresAt) : null;
+  if (!when || Number.isNaN(when.getTime())) return null;
+  const time = new Intl.DateTimeFormat(undefined, { timeStyle: 'short' }).format(when);
+  return h('p', { class: 'muted', text: `Finish by ${time}; after that this QR code stops working and you would start again.` });
+}
+
 export async function setupScreen(main, ctx, me) {
-  const reconfigure = Boolean(me.twoFactor && me.twoFactor.enabled);
-  const title = reconfigure ? 'Re-configure authenticator app' : 'Enable two-factor authentication';
+  let reconfigure = Boolean(me.twoFactor && me.twoFactor.enabled);
+  let title = reconfigure ? 'Re-configure authenticator app' : 'Enable two-factor authentication';
   let setup = handedOver;
   handedOver = null;
   if (!setup) {
@@ -112,6 +120,8 @@ export async function setupScreen(main, ctx, me) {
     }
   }
   if (!ctx.isCurrent()) return undefined;
+  if (typeof setup.reconfigure === 'boolean') reconfigure = setup.reconfigure;
+  title = reconfigure ? 'Re-configure authenticator app' : 'Enable two-factor authentication';
 
   const content = h('div', {});
   settingsPage(main, '/account', title, content);
@@ -123,6 +133,7 @@ export async function setupScreen(main, ctx, me) {
   const form = h('form', { novalidate: true, 'aria-labelledby': 'verify-heading' },
     h('h2', { id: 'verify-heading', text: 'Enter the 6-digit code' }),
     h('p', { text: 'Enter the code your app shows now to check that it is set up correctly.' }),
+    expiryNote(setup.expiresAt),
     banner, code.wrap,
     h('div', { class: 'actions' }, submit, h('a', { class: 'btn', href: '/account', text: 'Cancel' })));
 
