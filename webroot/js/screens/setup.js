@@ -62,7 +62,7 @@ function qrStep(setup, reconfigure) {
     h('h2', { id: 'scan-heading', text: 'Scan the QR code' }),
     h('div', { class: 'setup-grid' },
       h('div', { class: 'qr' }, h('img', {
-        src: sameOriginPath(setup.qrCodeUrl, QR_URL), width: '200', height: '200',
+        src: sameOriginPath(setup.qrCodeUrl, QR_URL),
         alt: 'QR code to scan with your authenticator app',
       })),
       h('div', {},
