@@ -21,6 +21,9 @@ export function messageFor(error, what = 'code') {
     case 'invalid_password':
       return 'That password is not correct.';
     case 'invalid_code':
+      if (error.problem.reason === 'already_used') {
+        return `That code was already used. Wait for the next code in your app.${attemptsLeft(error.problem.attemptsLeft)}`;
+      }
       return (what === 'recovery'
         ? 'That recovery code didn’t work. Check for typos; each code works only once.'
         : 'That code didn’t work. It may be mistyped, or already used: wait for the next code in your app and try again.')

@@ -11,17 +11,28 @@ const EVENTS_URL = '/api/me/security-events';
 
 // Known event types in words (the server's names, dots read as underscores);
 // anything else is shown from its own name, so new events appear without a release.
+const BY_METHOD = {
+  password: 'with password',
+  totp: 'with authenticator app',
+  recovery_code: 'with a recovery code',
+  sso: 'with SSO',
+};
+const PROOF = {
+  totp: 'confirmed with a code from the app',
+  recovery_code: 'confirmed with a recovery code',
+};
+
 const LABELS = {
   account_created: 'Account created',
-  signin_succeeded: 'Signed in',
+  signin_succeeded: (d) => `Signed in ${BY_METHOD[d.method] || ''}`.trim(),
   signin_password_failed: 'Wrong password entered',
-  signin_second_step_failed: 'Wrong two-factor code entered',
+  signin_second_step_failed: (d) => (d.method === 'recovery_code' ? 'Wrong recovery code entered' : 'Wrong two-factor code entered'),
   signout: 'Signed out',
   sudo_granted: 'Password confirmed for a security change',
-  two_factor_setup_started: 'Two-factor setup started',
+  two_factor_setup_started: (d) => (d.reconfigure ? 'Re-configuration of the authenticator app started' : 'Two-factor setup started'),
   two_factor_enabled: 'Two-factor authentication turned on',
   two_factor_reconfigured: 'Authenticator app re-configured',
-  two_factor_disabled: 'Two-factor authentication turned off',
+  two_factor_disabled: (d) => `Two-factor authentication turned off${PROOF[d.method] ? ` (${PROOF[d.method]})` : ''}`,
   recovery_code_used: 'Recovery code used',
   recovery_codes_viewed: 'Recovery codes viewed',
   recovery_codes_downloaded: 'Recovery codes downloaded',
@@ -29,18 +40,14 @@ const LABELS = {
   recovery_codes_regenerated: 'New recovery codes generated',
 };
 
-const METHODS = {
-  password: 'with password',
-  totp: 'with authenticator app',
-  recovery_code: 'with a recovery code',
-  sso: 'with SSO',
-};
+// Details the label already says, or that say nothing to a person.
+const SHOWN_IN_LABEL = new Set(['method', 'reconfigure']);
 
 export function labelFor(type, details) {
   const key = String(type || 'event').toLowerCase().replace(/[.\s-]+/g, '_');
-  const method = details && METHODS[details.method];
-  const label = LABELS[key] || (key.charAt(0).toUpperCase() + key.slice(1)).replace(/_/g, ' ');
-  return method ? `${label} ${method}` : label;
+  const label = LABELS[key];
+  if (typeof label === 'function') return label(details && typeof details === 'object' ? details : {});
+  return label || (key.charAt(0).toUpperCase() + key.slice(1)).replace(/_/g, ' ');
 }
 
 // "Chrome on Linux" reads better than a user-agent string; the full string stays in the tooltip.
@@ -56,16 +63,14 @@ export function describeAgent(agent) {
 
 // Details in words where we know them; other plain values as "name: value".
 const DETAILS = {
-  method: (v) => (METHODS[v] ? '' : `method: ${v}`),
   remaining: (v) => `${v} recovery code${v === 1 ? '' : 's'} left`,
-  reconfigure: (v) => (v ? 're-configuring' : ''),
 };
 
 function detailsText(details) {
   if (!details) return '';
   if (typeof details !== 'object') return String(details);
   return Object.entries(details)
-    .filter(([, v]) => v !== null && v !== undefined && typeof v !== 'object')
+    .filter(([k, v]) => v !== null && v !== undefined && typeof v !== 'object' && !SHOWN_IN_LABEL.has(k))
     .map(([k, v]) => (DETAILS[k] ? DETAILS[k](v) : `${k.replace(/([A-Z])/g, ' $1').replace(/_/g, ' ').toLowerCase()}: ${v}`))
     .filter(Boolean)
     .join(' · ');

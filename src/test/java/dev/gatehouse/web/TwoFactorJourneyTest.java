@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.microsoft.playwright.Download;
 import com.microsoft.playwright.Locator;
 import com.microsoft.playwright.Page;
 import com.microsoft.playwright.options.AriaRole;
@@ -42,7 +43,8 @@ class TwoFactorJourneyTest extends GatehouseBrowserTest {
     assertThat(heading(page, "Scan the QR code")).isVisible();
     Locator qr = page.getByAltText("QR code to scan with your authenticator app");
     assertThat(qr).isVisible();
-    assertTrue((Boolean) qr.evaluate("img => img.complete && img.naturalWidth > 0"), "the QR image loads");
+    // Drawn on demand by the server; wait until the browser has decoded a real image.
+    page.waitForFunction("img => img.complete && img.naturalWidth >= 200", qr.elementHandle());
     assertThat(page.getByText("Scan this same code with each of them now")).isVisible();
     screenshot("qr-step");
 
@@ -72,6 +74,16 @@ class TwoFactorJourneyTest extends GatehouseBrowserTest {
     Locator finish = button(page, "Finish");
     assertThat(finish).isDisabled();
     screenshot("recovery-codes");
+
+    // Download and Print hand over the same codes, from the server, with sudo still fresh.
+    Download download = page.waitForDownload(() -> Ui.link(page, "Download").click());
+    String saved = readDownload(download);
+    for (String c : codes) assertTrue(saved.contains(c.trim()), "the .txt holds " + c);
+    Page sheet = page.waitForPopup(() -> Ui.link(page, "Print").click());
+    sheet.waitForLoadState();
+    for (String c : codes) assertTrue(sheet.locator("body").innerText().contains(c.trim()), "the sheet holds " + c);
+    sheet.close();
+
     page.getByLabel("I have saved my recovery codes").check();
     assertThat(finish).isEnabled();
     finish.click();
@@ -187,6 +199,14 @@ class TwoFactorJourneyTest extends GatehouseBrowserTest {
     Ui.link(page, "Security log").click();
     assertThat(heading(page, "Security log")).isVisible();
     screenshot("security-log");
+  }
+
+  private static String readDownload(Download download) {
+    try {
+      return java.nio.file.Files.readString(download.path());
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   private boolean isFocused(Locator locator) {
