@@ -5,8 +5,9 @@ import { h, uniqueId } from './dom.js';
 
 export class Cancelled extends Error {}
 
-// `build(close)` returns the dialog's body; call `close(value)` to finish.
-// Resolves with that value, or rejects with Cancelled on Escape / Cancel.
+// `build(close, fail)` returns the dialog's body; call `close(value)` to finish, or
+// `fail(error)` when the dialog cannot help (e.g. the session ended meanwhile).
+// Resolves with the value, or rejects with the error, or with Cancelled on Escape / Cancel.
 export function openDialog(title, build) {
   return new Promise((resolve, reject) => {
     const titleId = uniqueId('dialog-title');
@@ -17,9 +18,14 @@ export function openDialog(title, build) {
       dialog.close();
       resolve(value);
     };
+    const fail = (error) => {
+      settled = true;
+      dialog.close();
+      reject(error);
+    };
     dialog.append(
       h('div', { class: 'dialog__head' }, h('h2', { id: titleId, text: title })),
-      h('div', { class: 'dialog__body' }, build(close)));
+      h('div', { class: 'dialog__body' }, build(close, fail)));
     dialog.addEventListener('close', () => {
       dialog.remove();
       if (!settled) reject(new Cancelled('cancelled'));

@@ -1,6 +1,9 @@
 // The settings pages share one frame: a side navigation and a titled column.
 
 import { h, flash } from './dom.js';
+import { navigate } from './router.js';
+import { forget } from './session.js';
+import { messageFor } from './problems.js';
 
 const SECTIONS = [
   { href: '/account', text: 'Account and security' },
@@ -20,4 +23,13 @@ export function settingsPage(main, current, title, ...content) {
 
 export function noticeFrom(state) {
   return state && state.notice ? flash(state.noticeKind || 'info', state.notice) : null;
+}
+
+// When the session ended under a settings page (idle timeout, signed out elsewhere),
+// go to sign in and come back here afterwards. True when it did.
+export function signInAgainIf(error) {
+  if (!error || (error.code !== 'not_signed_in' && error.code !== 'session_expired')) return false;
+  forget();
+  navigate('/signin', { next: location.pathname, notice: messageFor(error), noticeKind: 'warning' }, { replace: true });
+  return true;
 }

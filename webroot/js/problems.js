@@ -31,7 +31,8 @@ export function messageFor(error, what = 'code') {
     case 'invalid_recovery_code':
       return 'That recovery code didn’t work. Check for typos; each code works only once.';
     case 'two_factor_expired':
-      return 'This sign-in has expired. Please start again.';
+      // The server says why (5 minutes passed, or 5 wrong codes), in words written for people.
+      return error.problem.detail || 'This sign-in has expired. Please start again.';
     case 'too_many_requests':
       return `Too many attempts. For your security, try again ${waitText(error.retryAfterSeconds)}.`;
     case 'not_signed_in':

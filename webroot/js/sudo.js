@@ -8,7 +8,7 @@ import { passwordField, formError, busy, showError, clearErrors } from './forms.
 import { currentUser, emailOf, hasSudo, noteSudoGranted } from './session.js';
 
 export function confirmPassword() {
-  return openDialog('Confirm your password', (close) => {
+  return openDialog('Confirm your password', (close, fail) => {
     const password = passwordField('current-password');
     const banner = formError();
     const submit = h('button', { type: 'submit', class: 'btn btn--primary', text: 'Confirm' });
@@ -33,7 +33,9 @@ export function confirmPassword() {
           noteSudoGranted();
           close(true);
         } catch (error) {
-          showError(error, { f: password, banner, what: 'password', button: submit, clearValue: true });
+          // No password can help a session that is gone: the caller sends the person to sign in.
+          if (error.code === 'not_signed_in') fail(error);
+          else showError(error, { f: password, banner, what: 'password', button: submit, clearValue: true });
         }
       });
     });

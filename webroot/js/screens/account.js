@@ -3,12 +3,12 @@
 import { api } from '../api.js';
 import { h, flash, formatDate } from '../dom.js';
 import { navigate, focusHeading } from '../router.js';
-import { settingsPage, noticeFrom } from '../layout.js';
+import { settingsPage, noticeFrom, signInAgainIf } from '../layout.js';
 import { openDialog, cancelButton, Cancelled } from '../dialog.js';
 import { totpField, recoveryCodeField, formError, busy, showError, clearErrors, showFieldError, normaliseCode, isSixDigits } from '../forms.js';
 import { messageFor } from '../problems.js';
 import { withSudo } from '../sudo.js';
-import { loadMe, forget } from '../session.js';
+import { loadMe } from '../session.js';
 import { startSetup } from './setup.js';
 import { regenerateCodes } from './recovery.js';
 
@@ -21,11 +21,7 @@ export async function act(where, work) {
     await work();
   } catch (error) {
     if (error instanceof Cancelled) return;
-    if (error.code === 'not_signed_in' || error.code === 'session_expired') {
-      forget();
-      await navigate('/signin', { next: location.pathname, notice: messageFor(error), noticeKind: 'warning' }, { replace: true });
-      return;
-    }
+    if (signInAgainIf(error)) return;
     where.replaceChildren(flash('danger', messageFor(error)));
   }
 }
@@ -83,7 +79,7 @@ function twoFactorOn(tf, problems) {
 // Disabling needs sudo and proof of the second factor: a current code or a recovery code.
 async function disableTwoFactor() {
   await withSudo(async () => null);
-  await openDialog('Disable two-factor authentication', (close) => {
+  await openDialog('Disable two-factor authentication', (close, fail) => {
     const totp = totpField('Code from your authenticator app');
     const recovery = recoveryCodeField();
     recovery.wrap.hidden = true;
@@ -121,7 +117,8 @@ async function disableTwoFactor() {
           close(true);
         } catch (error) {
           if (error instanceof Cancelled) return;
-          showError(error, { f, banner, what: useRecovery ? 'recovery' : 'code', button: submit, clearValue: true });
+          if (error.code === 'not_signed_in') fail(error);
+          else showError(error, { f, banner, what: useRecovery ? 'recovery' : 'code', button: submit, clearValue: true });
         }
       });
     });

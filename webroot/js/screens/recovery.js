@@ -4,7 +4,7 @@
 import { api } from '../api.js';
 import { h, flash } from '../dom.js';
 import { navigate, focusHeading } from '../router.js';
-import { settingsPage, noticeFrom } from '../layout.js';
+import { settingsPage, noticeFrom, signInAgainIf } from '../layout.js';
 import { confirmDialog, Cancelled } from '../dialog.js';
 import { messageFor } from '../problems.js';
 import { withSudo } from '../sudo.js';
@@ -46,6 +46,7 @@ export async function recoveryScreen(main, { state }, me) {
       codes = normaliseCodes(result && result.codes);
     } catch (error) {
       if (error instanceof Cancelled) return navigate('/account', {}, { replace: true });
+      if (signInAgainIf(error)) return undefined;
       settingsPage(main, '/account', 'Recovery codes', flash('danger', messageFor(error)),
         h('p', {}, h('a', { href: '/account', text: 'Back to account settings' })));
       return focusHeading(main);
@@ -59,7 +60,7 @@ export async function recoveryScreen(main, { state }, me) {
     try {
       await regenerateCodes();
     } catch (error) {
-      if (!(error instanceof Cancelled)) problems.replaceChildren(flash('danger', messageFor(error)));
+      if (!(error instanceof Cancelled) && !signInAgainIf(error)) problems.replaceChildren(flash('danger', messageFor(error)));
     }
   });
 

@@ -4,7 +4,7 @@
 import { api } from '../api.js';
 import { h, flash, formatDate } from '../dom.js';
 import { focusHeading } from '../router.js';
-import { settingsPage } from '../layout.js';
+import { settingsPage, signInAgainIf } from '../layout.js';
 import { messageFor } from '../problems.js';
 
 const EVENTS_URL = '/api/me/security-events';
@@ -98,6 +98,7 @@ export async function securityLogScreen(main) {
   try {
     first = readPage(await api.get(EVENTS_URL));
   } catch (error) {
+    if (signInAgainIf(error)) return;
     failure = messageFor(error);
   }
   const list = h('ol', { class: 'events', 'aria-label': 'Security events' });

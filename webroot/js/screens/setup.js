@@ -5,7 +5,7 @@
 import { api } from '../api.js';
 import { h, flash, copyButton, uniqueId } from '../dom.js';
 import { navigate, focusHeading } from '../router.js';
-import { settingsPage } from '../layout.js';
+import { settingsPage, signInAgainIf } from '../layout.js';
 import { Cancelled } from '../dialog.js';
 import { totpField, formError, busy, showError, clearErrors, showFieldError, normaliseCode, isSixDigits } from '../forms.js';
 import { messageFor } from '../problems.js';
@@ -114,6 +114,7 @@ export async function setupScreen(main, ctx, me) {
       setup = await withSudo(() => api.post(SETUP_URL));
     } catch (error) {
       if (error instanceof Cancelled) return navigate('/account', {}, { replace: true });
+      if (signInAgainIf(error)) return undefined;
       settingsPage(main, '/account', title, flash('danger', messageFor(error)),
         h('p', {}, h('a', { href: '/account', text: 'Back to account settings' })));
       return focusHeading(main);
@@ -147,7 +148,7 @@ export async function setupScreen(main, ctx, me) {
       try {
         result = await withSudo(() => api.post(`${SETUP_URL}/confirm`, { code: value }));
       } catch (error) {
-        if (error instanceof Cancelled) return undefined;
+        if (error instanceof Cancelled || signInAgainIf(error)) return undefined;
         if (error.status === 404 || error.status === 410) {
           // The pending secret expired (15 minutes) or was replaced: a new QR code is needed.
           banner.replaceChildren('This setup has expired. ', h('a', { href: '/account', text: 'Start again from your account settings' }), '.');

@@ -53,6 +53,20 @@ final class Ui {
     assertThat(page.getByText("You have signed out.")).isVisible();
   }
 
+  /** Enable → password → secret key → code → Finish, without looking around; returns the "phone". */
+  static AuthenticatorApp enableTwoFactor(Page page, String password) throws InterruptedException {
+    button(page, "Enable").click();
+    confirmPassword(page, password);
+    button(page, "secret key").click();
+    AuthenticatorApp app = new AuthenticatorApp(page.locator("#setup-secret-key").innerText());
+    page.getByLabel("6-digit code from your app").fill(app.nextCode());
+    button(page, "Enable").click();
+    page.getByLabel("I have saved my recovery codes").check();
+    button(page, "Finish").click();
+    assertThat(page.getByText("Two-factor authentication is on.")).isVisible();
+    return app;
+  }
+
   /** Answers the "Confirm your password" dialog when it is shown. */
   static void confirmPassword(Page page, String password) {
     Locator dialog = dialog(page, "Confirm your password");
