@@ -116,4 +116,19 @@ class ErrorMessagesTest extends GatehouseBrowserTest {
     assertThat(page).hasURL(Pattern.compile("/account$"));
     assertThat(heading(page, "Account and security")).isVisible();
   }
+
+  @Test
+  void an_sso_member_is_sent_to_the_organisations_sign_in() {
+    // Until organisations exist (issue 8) the server cannot say sso_required; the page must already follow it.
+    page.route("**/api/session", route -> route.fulfill(new Route.FulfillOptions()
+        .setStatus(403)
+        .setContentType("application/problem+json")
+        .setBody("{\"title\":\"Forbidden\",\"status\":403,\"code\":\"sso_required\","
+            + "\"detail\":\"x\",\"ssoUrl\":\"/sso/acme/start\"}")));
+    page.navigate("/signin");
+    page.getByLabel("Email address").fill("member@acme.example");
+    page.getByLabel("Password", new Page.GetByLabelOptions().setExact(true)).fill(PASSWORD);
+    button(page, "Sign in").click();
+    assertThat(page).hasURL(Pattern.compile("/sso/acme/start$"));
+  }
 }
