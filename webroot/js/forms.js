@@ -115,7 +115,7 @@ export function lockFor(button, seconds) {
 // Shows an API error where it belongs: next to `f` when given, else in the form's banner.
 export function showError(error, { f, banner, what, button, clearValue = false } = {}) {
   const message = messageFor(error, what);
-  if (error.code === 'too_many_requests' && button) lockFor(button, error.retryAfterSeconds);
+  if (error.status === 429 && button) lockFor(button, error.retryAfterSeconds);
   const fieldLevel = f && !['overloaded', 'network', 'server_error'].includes(error.code);
   if (fieldLevel) {
     showFieldError(f, message, { clearValue });

@@ -44,7 +44,17 @@ function signedOut(screen) {
   return async (main, ctx) => (currentUser() ? navigate('/account', {}, { replace: true }) : screen(main, ctx));
 }
 
-route('/', signedIn(() => navigate('/account', {}, { replace: true })));
+// The front door: the account when signed in, else sign-in (no "please sign in" scolding).
+route('/', async (main, ctx) => {
+  let me = null;
+  try {
+    me = await loadMe();
+  } catch (error) {
+    return problemPage(main, error, () => navigate('/', {}, { replace: true }));
+  }
+  if (!ctx.isCurrent()) return undefined;
+  return navigate(me ? '/account' : '/signin', {}, { replace: true });
+});
 route('/signin', signedOut(signInScreen));
 route('/signin/two-factor', signedOut(twoFactorScreen));
 route('/signup', signedOut(signUpScreen));

@@ -15,6 +15,10 @@ function attemptsLeft(n) {
 
 // `what` names the thing the person typed, for the wrong-code messages.
 export function messageFor(error, what = 'code') {
+  // Whatever a budget calls its refusal, 429 means "wait", and Retry-After says how long.
+  if (error.status === 429) {
+    return `Too many attempts. For your security, try again ${waitText(error.retryAfterSeconds)}.`;
+  }
   switch (error.code) {
     case 'invalid_credentials':
       return what === 'password' ? 'That password is not correct.' : 'Incorrect email or password.';
@@ -33,13 +37,13 @@ export function messageFor(error, what = 'code') {
     case 'two_factor_expired':
       // The server says why (5 minutes passed, or 5 wrong codes), in words written for people.
       return error.problem.detail || 'This sign-in has expired. Please start again.';
-    case 'too_many_requests':
-      return `Too many attempts. For your security, try again ${waitText(error.retryAfterSeconds)}.`;
     case 'not_signed_in':
     case 'session_expired':
       return 'Your session has expired. Please sign in again.';
     case 'sudo_required':
       return 'Please confirm your password to continue.';
+    case 'database_unavailable':
+      return `Gatehouse can’t reach its database right now. Please try again ${waitText(error.retryAfterSeconds || 5)}.`;
     case 'overloaded':
       return `Gatehouse is very busy right now. Please try again ${waitText(error.retryAfterSeconds || 5)}.`;
     case 'email_taken':

@@ -37,7 +37,7 @@ export async function signInScreen(main, { state }) {
           banner.textContent = 'Your organisation signs in with single sign-on. Taking you there…';
           if (goTo(error.problem.ssoUrl)) return undefined;
         }
-        return showError(error, { f: error.code === 'invalid_credentials' || error.code === 'too_many_requests' ? password : null, banner, button: submit, clearValue: true });
+        return showError(error, { f: error.code === 'invalid_credentials' || error.status === 429 ? password : null, banner, button: submit, clearValue: true });
       }
     });
   });
