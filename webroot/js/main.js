@@ -1,4 +1,10 @@
 // Gatehouse web app: the routes, and who may see them.
+//
+// Map: api.js (the only fetch: JSON, problems, CSRF) · problems.js (codes → words) ·
+// forms.js (fields, errors, busy buttons) · dialog.js + sudo.js ("Confirm your password") ·
+// router.js (History API) · session.js (GET /api/me) · layout.js (settings frame) ·
+// recovery-codes.js (grid, copy/download/print) · signin-methods.js (SSO goes here) ·
+// screens/*.js (one per page). No build step: edit a file, reload the page.
 
 import { h, flash } from './dom.js';
 import { route, notFound, navigate, start, focusHeading } from './router.js';
