@@ -14,6 +14,16 @@ import dev.gatehouse.http.RouteModule;
 import dev.gatehouse.signin.SecondFactor;
 import dev.gatehouse.signin.SignInFlow;
 import dev.gatehouse.signin.SsoPolicy;
+import dev.gatehouse.crypto.Envelope;
+import dev.gatehouse.crypto.KeyRing;
+import dev.gatehouse.crypto.ServerKeys;
+import dev.gatehouse.sso.DomainVerifier;
+import dev.gatehouse.sso.IdentityProviders;
+import dev.gatehouse.sso.OrganisationProfile;
+import dev.gatehouse.sso.OrganisationRoutes;
+import dev.gatehouse.sso.OrganisationSsoPolicy;
+import dev.gatehouse.sso.Organisations;
+import dev.gatehouse.sso.SsoSignIn;
 import io.vertx.config.ConfigRetriever;
 import io.vertx.config.ConfigRetrieverOptions;
 import io.vertx.config.ConfigStoreOptions;
@@ -107,6 +117,13 @@ public final class Gatehouse {
 
   public static Future<Gatehouse> start(Vertx vertx, Settings settings, Clock clock) {
     long started = System.nanoTime();
+    // The key for secrets at rest first: a bad key is a configuration error, reported before any database starts.
+    return vertx.executeBlocking(() -> ServerKeys.load(settings.secretKey(),
+            settings.text(ServerKeys.PREVIOUS_KEYS_VARIABLE, null), settings.dataDir()), false)
+        .compose(keys -> start(vertx, settings, clock, keys, started));
+  }
+
+  private static Future<Gatehouse> start(Vertx vertx, Settings settings, Clock clock, KeyRing keys, long started) {
     Future<EmbeddedDatabase> embedded = settings.databaseUrl() != null ? Future.succeededFuture(null)
         : vertx.executeBlocking(() -> EmbeddedDatabase.start(settings.dataDir().resolve("postgres"), 0), false);
     return embedded.compose(db -> {
@@ -118,7 +135,7 @@ public final class Gatehouse {
         return Future.failedFuture(e);
       }
       return Migrations.run(pool)
-          .compose(v -> assemble(vertx, settings, db, pool, clock))
+          .compose(v -> assemble(vertx, settings, db, pool, keys, clock))
           .onSuccess(app -> LOG.info("Gatehouse ready on http://{}:{} in {} ms ({} database)",
               "0.0.0.0".equals(settings.httpHost()) ? "localhost" : settings.httpHost(), app.port(),
               (System.nanoTime() - started) / 1_000_000, db == null ? "external" : "embedded"))
@@ -131,28 +148,39 @@ public final class Gatehouse {
     });
   }
 
-  private static Future<Gatehouse> assemble(Vertx vertx, Settings settings, EmbeddedDatabase db, Pool pool, Clock clock) {
+  private static Future<Gatehouse> assemble(Vertx vertx, Settings settings, EmbeddedDatabase db, Pool pool, KeyRing keys,
+                                            Clock clock) {
     // Building the hasher computes one Argon2 hash (the dummy for unknown emails): not on an event loop.
     return vertx.executeBlocking(() -> new PasswordHasher(vertx, settings.argon2MemoryKib(),
             settings.argon2Iterations(), settings.argon2Parallelism(), settings.hashThreads(), settings.hashQueue()), false)
         .recover(err -> Future.failedFuture(new IllegalStateException("Argon2 is unusable here: " + err.getMessage(), err)))
-        .compose(hasher -> assemble(vertx, settings, db, pool, hasher, clock));
+        .compose(hasher -> assemble(vertx, settings, db, pool, hasher, keys, clock));
   }
 
   private static Future<Gatehouse> assemble(Vertx vertx, Settings settings, EmbeddedDatabase db, Pool pool,
-                                            PasswordHasher hasher, Clock clock) {
+                                            PasswordHasher hasher, KeyRing keys, Clock clock) {
     Accounts accounts = new Accounts(pool);
     SecurityEvents events = new SecurityEvents(pool);
     List<String> proxies = settings.trustedProxies();
 
     // The factor and SSO packages plug in here.
+    Envelope envelope = new Envelope(keys);
     SecondFactor secondFactor = SecondFactor.NONE;
-    SsoPolicy sso = SsoPolicy.NONE;
+    Organisations organisations = new Organisations(pool);
+    SsoPolicy sso = new OrganisationSsoPolicy(organisations);
     List<ProfileSection> profile = new ArrayList<>();
+    profile.add(new OrganisationProfile(organisations));
+    IdentityProviders identityProviders = new IdentityProviders(vertx, envelope,
+        java.time.Duration.ofSeconds(settings.integer(IdentityProviders.DISCOVERY_TTL_SECONDS, 300, 0, 86_400)));
+    String publicUrl = settings.publicUrl().toString();
 
     List<RouteModule> modules = List.of(
         new SignInFlow(accounts, hasher, secondFactor, sso, events, proxies, clock),
-        new AccountRoutes(accounts, hasher, PasswordPolicy.load(), events, profile, proxies, clock));
+        new AccountRoutes(accounts, hasher, PasswordPolicy.load(), events, profile, proxies, clock),
+        new OrganisationRoutes(organisations, identityProviders,
+            new DomainVerifier(vertx, settings.text(DomainVerifier.DNS_SERVER, null)), envelope, events, publicUrl,
+            Boolean.parseBoolean(settings.text(OrganisationRoutes.ALLOW_HTTP_ISSUERS, "false")), proxies, clock),
+        new SsoSignIn(organisations, identityProviders, events, publicUrl, proxies, clock));
 
     SessionStore sessions = LocalSessionStore.create(vertx);
     HttpVerticle.HttpSettings http = new HttpVerticle.HttpSettings(settings.httpHost(), settings.httpPort(),
