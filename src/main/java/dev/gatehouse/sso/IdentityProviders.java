@@ -27,7 +27,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * Each organisation's OpenID Connect provider, found by discovery from its issuer URL (the
  * provider's endpoints and signing keys), cached per organisation for a short time. Discovery is
  * asynchronous, so no event loop ever waits for a provider; requests arriving while it runs share
- * it. A failed discovery is not cached: the next sign-in tries again.
+ * it. A failed discovery is remembered for a few seconds only.
  */
 public final class IdentityProviders {
 
@@ -36,6 +36,8 @@ public final class IdentityProviders {
   public static final String DISCOVERY_TTL_SECONDS = "GATEHOUSE_SSO_DISCOVERY_TTL_SECONDS";
   /** Longest wait for a provider's discovery document, keys or token endpoint. */
   static final Duration PROVIDER_TIMEOUT = Duration.ofSeconds(10);
+  /** How long a failed discovery is answered from the cache before the provider is asked again. */
+  private static final Duration FAILURE_TTL = Duration.ofSeconds(10);
   /** A replaced provider stays usable this long, for sign-ins still exchanging their code with it. */
   private static final long RETIRE_AFTER_MS = 60_000;
 
@@ -83,7 +85,9 @@ public final class IdentityProviders {
     }
     retire(replaced.get());
     discover(org).onComplete(promise);
-    promise.future().onFailure(err -> cache.remove(org.id(), fresh));
+    // A failure is remembered briefly, so that a broken provider is not asked again on every request.
+    promise.future().onFailure(err -> cache.computeIfPresent(org.id(), (id, current) -> current != fresh ? current
+        : new Entry(fingerprint, fresh.provider(), System.nanoTime() + FAILURE_TTL.toNanos())));
     return promise.future();
   }
 

@@ -88,6 +88,12 @@ public final class SsoSignIn implements RouteModule {
 
   private void start(RoutingContext ctx) {
     String slug = ctx.pathParam("slug");
+    if ("cross-site".equals(ctx.request().getHeader("Sec-Fetch-Site"))) {
+      // Another site sending a browser here would sign it in to whatever account that site's
+      // provider hands out (login CSRF). People arrive from our own page, a bookmark or a typed URL.
+      fail(ctx, slug, new SsoFailure(SsoFailure.CROSS_SITE, "the start was requested by another site"));
+      return;
+    }
     Optional<String> hint = Accounts.normaliseEmail(ctx.queryParams().get("login_hint"));
     enabledOrganisation(slug)
         .compose(org -> providers.of(org).map(provider -> {

@@ -377,6 +377,16 @@ class SsoSignInTest {
   }
 
   @Test
+  void another_site_cannot_start_a_sign_in_in_your_browser() {
+    Org org = kit.organisation(true);
+    Browser browser = server.browser();
+    Response start = browser.send(browser.request("/sso/" + org.slug() + "/start").header("Sec-Fetch-Site", "cross-site"));
+    assertFailure(start, "sso_cross_site", browser);
+    Response typed = browser.send(browser.request("/sso/" + org.slug() + "/start").header("Sec-Fetch-Site", "none"));
+    assertEquals(302, typed.status(), "a typed URL or bookmark may start");
+  }
+
+  @Test
   void the_log_never_holds_the_code_the_state_or_the_client_secret() {
     Org org = kit.organisation(true);
     Browser browser = server.browser();
