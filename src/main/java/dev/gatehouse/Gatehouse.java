@@ -11,12 +11,22 @@ import dev.gatehouse.db.EmbeddedDatabase;
 import dev.gatehouse.db.Migrations;
 import dev.gatehouse.http.HttpVerticle;
 import dev.gatehouse.http.RouteModule;
-import dev.gatehouse.signin.SecondFactor;
-import dev.gatehouse.signin.SignInFlow;
-import dev.gatehouse.signin.SsoPolicy;
 import dev.gatehouse.crypto.Envelope;
 import dev.gatehouse.crypto.KeyRing;
+import dev.gatehouse.crypto.LookupHash;
 import dev.gatehouse.crypto.ServerKeys;
+import dev.gatehouse.recovery.RecoveryCodeFactor;
+import dev.gatehouse.recovery.RecoveryCodeSettings;
+import dev.gatehouse.recovery.RecoveryCodes;
+import dev.gatehouse.signin.SecondFactor;
+import dev.gatehouse.signin.SecondFactors;
+import dev.gatehouse.totp.TotpCredentials;
+import dev.gatehouse.totp.TotpFactor;
+import dev.gatehouse.totp.TwoFactorSettings;
+import dev.gatehouse.totp.TwoFactorStatus;
+import io.vertx.ext.web.templ.handlebars.HandlebarsTemplateEngine;
+import dev.gatehouse.signin.SignInFlow;
+import dev.gatehouse.signin.SsoPolicy;
 import dev.gatehouse.sso.DomainVerifier;
 import dev.gatehouse.sso.IdentityProviders;
 import dev.gatehouse.sso.OrganisationProfile;
@@ -165,10 +175,14 @@ public final class Gatehouse {
 
     // The factor and SSO packages plug in here.
     Envelope envelope = new Envelope(keys);
-    SecondFactor secondFactor = SecondFactor.NONE;
+    TotpCredentials totp = new TotpCredentials(envelope, clock);
+    RecoveryCodes recoveryCodes = new RecoveryCodes(envelope, new LookupHash(keys));
+    SecondFactor secondFactor = new SecondFactors(List.of(new TotpFactor(pool, totp),
+        new RecoveryCodeFactor(pool, recoveryCodes, events)));
     Organisations organisations = new Organisations(pool);
     SsoPolicy sso = new OrganisationSsoPolicy(organisations);
     List<ProfileSection> profile = new ArrayList<>();
+    profile.add(new TwoFactorStatus(pool));
     profile.add(new OrganisationProfile(organisations));
     IdentityProviders identityProviders = new IdentityProviders(vertx, envelope,
         java.time.Duration.ofSeconds(settings.integer(IdentityProviders.DISCOVERY_TTL_SECONDS, 300, 0, 86_400)));
@@ -177,6 +191,9 @@ public final class Gatehouse {
     List<RouteModule> modules = List.of(
         new SignInFlow(accounts, hasher, secondFactor, sso, events, proxies, clock),
         new AccountRoutes(accounts, hasher, PasswordPolicy.load(), events, profile, proxies, clock),
+        new TwoFactorSettings(pool, accounts, totp, recoveryCodes, events, settings.issuer(), proxies, clock),
+        new RecoveryCodeSettings(pool, accounts, recoveryCodes, events, HandlebarsTemplateEngine.create(vertx),
+            settings.issuer(), proxies, clock),
         new OrganisationRoutes(organisations, identityProviders,
             new DomainVerifier(vertx, settings.text(DomainVerifier.DNS_SERVER, null)), envelope, events, publicUrl,
             Boolean.parseBoolean(settings.text(OrganisationRoutes.ALLOW_HTTP_ISSUERS, "false")), proxies, clock),
