@@ -27,6 +27,13 @@ import dev.gatehouse.totp.TwoFactorStatus;
 import io.vertx.ext.web.templ.handlebars.HandlebarsTemplateEngine;
 import dev.gatehouse.signin.SignInFlow;
 import dev.gatehouse.signin.SsoPolicy;
+import dev.gatehouse.sso.DomainVerifier;
+import dev.gatehouse.sso.IdentityProviders;
+import dev.gatehouse.sso.OrganisationProfile;
+import dev.gatehouse.sso.OrganisationRoutes;
+import dev.gatehouse.sso.OrganisationSsoPolicy;
+import dev.gatehouse.sso.Organisations;
+import dev.gatehouse.sso.SsoSignIn;
 import io.vertx.config.ConfigRetriever;
 import io.vertx.config.ConfigRetrieverOptions;
 import io.vertx.config.ConfigStoreOptions;
@@ -172,16 +179,25 @@ public final class Gatehouse {
     RecoveryCodes recoveryCodes = new RecoveryCodes(envelope, new LookupHash(keys));
     SecondFactor secondFactor = new SecondFactors(List.of(new TotpFactor(pool, totp),
         new RecoveryCodeFactor(pool, recoveryCodes, events)));
-    SsoPolicy sso = SsoPolicy.NONE;
+    Organisations organisations = new Organisations(pool);
+    SsoPolicy sso = new OrganisationSsoPolicy(organisations);
     List<ProfileSection> profile = new ArrayList<>();
     profile.add(new TwoFactorStatus(pool));
+    profile.add(new OrganisationProfile(organisations));
+    IdentityProviders identityProviders = new IdentityProviders(vertx, envelope,
+        java.time.Duration.ofSeconds(settings.integer(IdentityProviders.DISCOVERY_TTL_SECONDS, 300, 0, 86_400)));
+    String publicUrl = settings.publicUrl().toString();
 
     List<RouteModule> modules = List.of(
         new SignInFlow(accounts, hasher, secondFactor, sso, events, proxies, clock),
         new AccountRoutes(accounts, hasher, PasswordPolicy.load(), events, profile, proxies, clock),
         new TwoFactorSettings(pool, accounts, totp, recoveryCodes, events, settings.issuer(), proxies, clock),
         new RecoveryCodeSettings(pool, accounts, recoveryCodes, events, HandlebarsTemplateEngine.create(vertx),
-            settings.issuer(), proxies, clock));
+            settings.issuer(), proxies, clock),
+        new OrganisationRoutes(organisations, identityProviders,
+            new DomainVerifier(vertx, settings.text(DomainVerifier.DNS_SERVER, null)), envelope, events, publicUrl,
+            Boolean.parseBoolean(settings.text(OrganisationRoutes.ALLOW_HTTP_ISSUERS, "false")), proxies, clock),
+        new SsoSignIn(organisations, identityProviders, events, publicUrl, proxies, clock));
 
     SessionStore sessions = LocalSessionStore.create(vertx);
     HttpVerticle.HttpSettings http = new HttpVerticle.HttpSettings(settings.httpHost(), settings.httpPort(),
