@@ -13,14 +13,11 @@ function render(ctx) {
   });
   const banner = formError();
   const submit = h('button', { type: 'submit', class: 'btn btn--primary btn--block', text: 'Continue' });
-  const form = h('form', { id: 'sso-form', novalidate: true, 'aria-label': 'Sign in with SSO', hidden: true },
-    banner, who.wrap, submit);
-  const open = h('button', {
-    type: 'button', class: 'btn btn--block', text: 'Sign in with SSO', 'aria-expanded': 'false', 'aria-controls': 'sso-form',
-  });
+  const form = h('form', { novalidate: true, 'aria-label': 'Sign in with SSO', hidden: true }, banner, who.wrap, submit);
+  // The button gives way to the form, which takes the focus.
+  const open = h('button', { type: 'button', class: 'btn btn--block', text: 'Sign in with SSO' });
   open.addEventListener('click', () => {
     open.hidden = true;
-    open.setAttribute('aria-expanded', 'true');
     form.hidden = false;
     if (!who.input.value && ctx.email().includes('@')) who.input.value = ctx.email();
     who.input.focus();
@@ -30,7 +27,7 @@ function render(ctx) {
     event.preventDefault();
     clearErrors(form);
     const value = who.input.value.trim();
-    if (!value) return showFieldError(who, 'Enter your work email or your organisation’s short name.');
+    if (!value) return showFieldError(who, 'Enter your work email or organisation.');
     const query = value.includes('@') ? `email=${encodeURIComponent(value)}` : `slug=${encodeURIComponent(value.toLowerCase())}`;
     return busy(submit, 'Finding your organisation…', async () => {
       try {
@@ -43,7 +40,7 @@ function render(ctx) {
       }
     });
   });
-  return h('div', { class: 'sso' }, open, form);
+  return h('div', {}, open, form);
 }
 
 export const ssoSignIn = { id: 'sso', render };

@@ -46,9 +46,14 @@ function onSubmit(form, button, busyText, check, work) {
 export function organisationSection(me) {
   const org = me.organisation;
   const body = h('div', {});
-  if (!org) body.append(createBox(body));
-  else if (org.role === 'owner') show(body, org.slug);
-  else body.append(box(row(text(org.name, `You are a member.${org.ssoEnabled ? ' You sign in through its identity provider (SSO).' : ''}`))));
+  if (!org) {
+    body.append(createBox(body));
+  } else if (org.role === 'owner') {
+    body.append(h('p', { class: 'loading', text: 'Loading…' }));
+    show(body, org.slug);
+  } else {
+    body.append(box(row(text(org.name, `You are a member.${org.ssoEnabled ? ' You sign in through its identity provider (SSO).' : ''}`))));
+  }
   return h('section', { class: 'section', id: 'organisation', 'aria-labelledby': 'org-heading' },
     h('h2', { id: 'org-heading', text: 'Organisation' }), body);
 }
