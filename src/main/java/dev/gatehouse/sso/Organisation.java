@@ -28,4 +28,9 @@ public record Organisation(UUID id, String slug, String name, String issuer, Str
   String secretContext() {
     return "sso-client-secret:" + id;
   }
+
+  @Override
+  public String toString() {
+    return "Organisation[" + slug + "]"; // not even the sealed secret
+  }
 }

@@ -153,13 +153,12 @@ public final class SsoSignIn implements RouteModule {
                   .map(user -> checkedClaims(provider, org, user, flow)))
               .compose(claims -> member(org, claims))
               .compose(person -> organisations.joinThroughSso(org.id(), person.email(), person.name()))
-              .map(joined -> {
+              .compose(joined -> {
                 if (session.isDestroyed()) {
-                  throw new SsoFailure(SsoFailure.STATE_INVALID, "the session ended during sign-in");
+                  return Future.failedFuture(new SsoFailure(SsoFailure.STATE_INVALID, "the session ended during sign-in"));
                 }
                 SessionUser.signInThroughSso(ctx, joined.userId(), clock);
-                record(joined, org, client);
-                return joined;
+                return record(joined, org, client);
               });
         })
         .onSuccess(joined -> redirect(ctx, SIGNED_IN_LANDING))
@@ -218,18 +217,20 @@ public final class SsoSignIn implements RouteModule {
             "the email's domain " + domain.get() + " is not a verified domain of the organisation")));
   }
 
-  private void record(Organisations.Joined joined, Organisation org, ClientInfo client) {
+  /** Writes the security events one after the other, so the log reads in the order things happened. */
+  private Future<Void> record(Organisations.Joined joined, Organisation org, ClientInfo client) {
     JsonObject via = new JsonObject().put("method", "sso").put("organisation", org.name());
+    Future<Void> chain = Future.succeededFuture();
     if (joined.accountCreated()) {
-      events.record(joined.userId(), SecurityEvents.SIGNED_UP, client, via.copy());
+      chain = chain.compose(v -> events.record(joined.userId(), SecurityEvents.SIGNED_UP, client, via.copy()));
     }
     if (joined.joinedNow()) {
-      events.record(joined.userId(), OrganisationRoutes.JOINED, client, new JsonObject().put("organisation", org.name())
-          .put("role", joined.role()));
+      chain = chain.compose(v -> events.record(joined.userId(), OrganisationRoutes.JOINED, client,
+          new JsonObject().put("organisation", org.name()).put("role", joined.role())));
     }
-    events.record(joined.userId(), SecurityEvents.SIGNED_IN, client, via);
     LOG.info("Signed in through the SSO provider of organisation {}{}", org.slug(),
         joined.accountCreated() ? " (new account)" : "");
+    return chain.compose(v -> events.record(joined.userId(), SecurityEvents.SIGNED_IN, client, via));
   }
 
   /** {@code GET /api/sso/discover?email=…|slug=…}: answers from domains and slugs only, never from accounts. */

@@ -28,42 +28,43 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 /**
  * What the SSO tests share: organisations set up the way an owner would (sign up, create, claim a
  * domain, publish its TXT record, verify, connect a provider), each with its own in-process
- * OpenID Connect provider (mock-oauth2-server), and the redirect dance driven over HTTP.
+ * OpenID Connect provider (mock-oauth2-server), and the redirect dance driven over HTTP. Public so
+ * that browser tests elsewhere can set up an organisation the same way.
  */
-final class SsoKit implements AutoCloseable {
+public final class SsoKit implements AutoCloseable {
 
-  static final String PASSWORD = "correct horse battery staple";
+  public static final String PASSWORD = "correct horse battery staple";
 
-  final TestServer server;
-  final FakeDns dns;
+  public final TestServer server;
+  public final FakeDns dns;
   private final List<MockOAuth2Server> providers = new ArrayList<>();
   private final HttpClient plain = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
 
-  SsoKit(TestServer server, FakeDns dns) {
+  public SsoKit(TestServer server, FakeDns dns) {
     this.server = server;
     this.dns = dns;
   }
 
   /** Server settings the SSO tests need: our DNS, and http:// issuers (the mock provider is plain http). */
-  static JsonObject settings(FakeDns dns) {
+  public static JsonObject settings(FakeDns dns) {
     return new JsonObject().put(DomainVerifier.DNS_SERVER, dns.address()).put(OrganisationRoutes.ALLOW_HTTP_ISSUERS, "true");
   }
 
   /** An organisation, its owner (signed in, with sudo) and its provider. */
-  record Org(String slug, String name, String domain, String clientId, String clientSecret, String ownerEmail,
+  public record Org(String slug, String name, String domain, String clientId, String clientSecret, String ownerEmail,
              Browser owner, MockOAuth2Server provider) {
 
-    String issuer() {
+    public String issuer() {
       return provider.issuerUrl(slug).toString();
     }
 
-    String email(String who) {
+    public String email(String who) {
       return who + "@" + domain;
     }
   }
 
   /** An organisation with a verified domain; SSO switched on when asked. */
-  Org organisation(boolean ssoOn) {
+  public Org organisation(boolean ssoOn) {
     String id = UUID.randomUUID().toString().substring(0, 8);
     String slug = "org-" + id;
     String domain = id + ".test";
@@ -85,14 +86,14 @@ final class SsoKit implements AutoCloseable {
     return org;
   }
 
-  void verifyDomain(Org org, String domain) {
+  public void verifyDomain(Org org, String domain) {
     Response added = ok(201, org.owner().post("/api/orgs/" + org.slug() + "/domains", new JsonObject().put("domain", domain)));
     JsonObject record = added.json().getJsonObject("verification");
     dns.putTxt(record.getString("name"), record.getString("value"));
     ok(200, org.owner().post("/api/orgs/" + org.slug() + "/domains/" + domain + "/verify", null));
   }
 
-  Response switchSso(Org org, boolean on) {
+  public Response switchSso(Org org, boolean on) {
     return ok(200, org.owner().put("/api/orgs/" + org.slug() + "/sso", new JsonObject().put("issuer", org.issuer())
         .put("clientId", org.clientId()).put("clientSecret", org.clientSecret()).put("enabled", on)));
   }
@@ -101,7 +102,7 @@ final class SsoKit implements AutoCloseable {
    * Start → the provider's authorize endpoint (followed with a plain client, as a browser would) →
    * the URI the provider sends the browser back to, with code and state. The callback is not called.
    */
-  URI authorize(Browser browser, Org org) {
+  public URI authorize(Browser browser, Org org) {
     Response start = browser.get("/sso/" + org.slug() + "/start");
     assertEquals(302, start.status(), start.toString());
     URI authorize = URI.create(start.header("Location"));
@@ -125,22 +126,22 @@ final class SsoKit implements AutoCloseable {
   }
 
   /** Calls the callback with the browser, the provider issuing a token with these claims for the code. */
-  Response callback(Browser browser, Org org, URI back, Map<String, Object> claims) {
+  public Response callback(Browser browser, Org org, URI back, Map<String, Object> claims) {
     return callback(browser, org, back, claims, 3600);
   }
 
-  Response callback(Browser browser, Org org, URI back, Map<String, Object> claims, long expirySeconds) {
+  public Response callback(Browser browser, Org org, URI back, Map<String, Object> claims, long expirySeconds) {
     org.provider().enqueueCallback(new DefaultOAuth2TokenCallback(org.slug(), "subject-" + UUID.randomUUID(), "JWT",
         null, claims, expirySeconds));
     return browser.get(pathAndQuery(back));
   }
 
   /** The whole dance for a person the provider vouches for. */
-  Response signIn(Browser browser, Org org, String email) {
+  public Response signIn(Browser browser, Org org, String email) {
     return callback(browser, org, authorize(browser, org), vouched(email));
   }
 
-  static Map<String, Object> vouched(String email) {
+  public static Map<String, Object> vouched(String email) {
     Map<String, Object> claims = new HashMap<>();
     claims.put("email", email);
     claims.put("email_verified", true);
@@ -148,11 +149,11 @@ final class SsoKit implements AutoCloseable {
     return claims;
   }
 
-  static String pathAndQuery(URI uri) {
+  public static String pathAndQuery(URI uri) {
     return uri.getRawPath() + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
   }
 
-  static Map<String, String> query(URI uri) {
+  public static Map<String, String> query(URI uri) {
     Map<String, String> params = new HashMap<>();
     if (uri.getRawQuery() != null) {
       for (String pair : uri.getRawQuery().split("&")) {
@@ -164,7 +165,7 @@ final class SsoKit implements AutoCloseable {
     return params;
   }
 
-  static Response ok(int status, Response response) {
+  public static Response ok(int status, Response response) {
     assertEquals(status, response.status(), response.toString());
     return response;
   }
