@@ -8,19 +8,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import com.microsoft.playwright.BrowserContext;
 import com.microsoft.playwright.Locator;
 import com.microsoft.playwright.Page;
+import com.microsoft.playwright.options.AriaRole;
 import dev.gatehouse.Settings;
-import dev.gatehouse.sso.DomainVerifier;
-import dev.gatehouse.sso.OrganisationRoutes;
-import dev.gatehouse.support.Browser;
+import dev.gatehouse.sso.SsoKit;
+import dev.gatehouse.sso.SsoKit.Org;
 import dev.gatehouse.support.FakeDns;
 import dev.gatehouse.support.TestServer;
-import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.regex.Pattern;
 import no.nav.security.mock.oauth2.MockOAuth2Server;
@@ -31,33 +29,31 @@ import org.junit.jupiter.api.Test;
 /**
  * "Sign in with SSO" and the Organisation settings in a real browser, against a real OpenID
  * Connect provider in-process (mock-oauth2-server, which signs in whoever the test enqueues) and
- * a tiny DNS server that holds the domain-verification records the test publishes.
+ * a tiny DNS server that holds the domain-verification records the test publishes. Organisations
+ * the page only signs in to are set up over the API with the SSO tests' {@link SsoKit}.
  */
 class SsoPagesTest extends BrowserTest {
 
   private static final String PASSWORD = "correct horse battery";
 
   private static FakeDns dns;
-  private static MockOAuth2Server provider;
   private static TestServer server;
+  private static SsoKit kit;
 
   /**
-   * The provider sends the browser back to GATEHOUSE_PUBLIC_URL, so the server gets a port known
-   * before it starts, and the public URL the browser uses (127.0.0.1, where the session cookie lives).
+   * The provider sends the browser back to GATEHOUSE_PUBLIC_URL, so the server gets a port chosen
+   * before it starts, and the public URL is the one the browser uses (127.0.0.1: the cookie's host).
    */
   @Override
   protected String baseUrl() {
     synchronized (SsoPagesTest.class) {
       if (server == null) {
         dns = FakeDns.start();
-        provider = new MockOAuth2Server();
-        provider.start();
         int port = freePort();
-        server = TestServer.start(null, new JsonObject()
+        server = TestServer.start(null, SsoKit.settings(dns)
             .put(Settings.HTTP_PORT, port)
-            .put(Settings.PUBLIC_URL, "http://127.0.0.1:" + port)
-            .put(DomainVerifier.DNS_SERVER, dns.address())
-            .put(OrganisationRoutes.ALLOW_HTTP_ISSUERS, "true"));
+            .put(Settings.PUBLIC_URL, "http://127.0.0.1:" + port));
+        kit = new SsoKit(server, dns);
       }
       return server.baseUrl();
     }
@@ -66,11 +62,11 @@ class SsoPagesTest extends BrowserTest {
   @AfterAll
   static void stopServers() {
     synchronized (SsoPagesTest.class) {
+      if (kit != null) kit.close();
       if (server != null) server.close();
-      if (provider != null) provider.shutdown();
       if (dns != null) dns.close();
+      kit = null;
       server = null;
-      provider = null;
       dns = null;
     }
   }
@@ -87,28 +83,10 @@ class SsoPagesTest extends BrowserTest {
     return UUID.randomUUID().toString().substring(0, 8);
   }
 
-  /** The provider's answer to the next sign-in at this organisation: it vouches for `email`. */
-  private static void providerSignsIn(String slug, String email) {
+  /** The provider's answer to the next sign-in through it: it vouches for `email`. */
+  private static void providerSignsIn(MockOAuth2Server provider, String slug, String email) {
     provider.enqueueCallback(new DefaultOAuth2TokenCallback(slug, "subject-" + id(), "JWT", null,
-        Map.of("email", email, "email_verified", true, "name", "Member " + email.substring(0, email.indexOf('@'))), 3600));
-  }
-
-  /** An organisation with SSO on, set up over the API as an owner would, its domain proven in our DNS. */
-  private static void organisationWithSso(String slug, String domain) {
-    Browser owner = server.browser();
-    String email = "owner@" + domain;
-    assertEquals(201, owner.signUp(email, PASSWORD).status());
-    assertEquals(200, owner.signIn(email, PASSWORD).status());
-    assertEquals(201, owner.post("/api/orgs", new JsonObject().put("name", "Org " + slug).put("slug", slug)).status());
-    assertEquals(204, owner.post("/api/me/sudo", new JsonObject().put("password", PASSWORD)).status());
-    JsonObject record = owner.post("/api/orgs/" + slug + "/domains", new JsonObject().put("domain", domain)).json()
-        .getJsonObject("verification");
-    dns.putTxt(record.getString("name"), record.getString("value"));
-    assertEquals(200, owner.post("/api/orgs/" + slug + "/domains/" + domain + "/verify", null).status());
-    Browser.Response sso = owner.put("/api/orgs/" + slug + "/sso", new JsonObject()
-        .put("issuer", provider.issuerUrl(slug).toString()).put("clientId", "gatehouse-" + slug)
-        .put("clientSecret", "secret-" + id()).put("enabled", true));
-    assertEquals(200, sso.status(), sso.toString());
+        SsoKit.vouched(email), 3600));
   }
 
   private Locator ssoField() {
@@ -117,21 +95,20 @@ class SsoPagesTest extends BrowserTest {
 
   @Test
   void a_work_email_signs_in_through_the_provider_with_no_second_step() throws InterruptedException {
-    String slug = "org-" + id();
-    String domain = id() + ".test";
-    String email = "dana@" + domain;
+    Org org = kit.organisation(false);
+    String email = org.email("dana");
     // Dana had a password and 2FA before her organisation switched SSO on.
     Ui.signUp(page, "Dana Scully", email, PASSWORD);
     Ui.enableTwoFactor(page, PASSWORD);
     Ui.signOut(page);
-    organisationWithSso(slug, domain);
+    kit.switchSso(org, true);
 
     page.navigate("/signin");
     button(page, "Sign in with SSO").click();
     assertThat(ssoField()).isFocused();
     ssoField().fill(email);
     screenshot("sso-form");
-    providerSignsIn(slug, email);
+    providerSignsIn(org.provider(), org.slug(), email);
     button(page, "Continue").click();
 
     assertThat(page).hasURL(Pattern.compile("/account$"));
@@ -144,7 +121,7 @@ class SsoPagesTest extends BrowserTest {
     Ui.signOut(page);
 
     // The password is right, but her organisation wants SSO: the page takes her there by itself.
-    providerSignsIn(slug, email);
+    providerSignsIn(org.provider(), org.slug(), email);
     Ui.enterPassword(page, email, PASSWORD);
     assertThat(page).hasURL(Pattern.compile("/account$"));
     assertThat(page.locator("#account-menu-who")).hasText(email);
@@ -153,21 +130,23 @@ class SsoPagesTest extends BrowserTest {
 
   @Test
   void sso_failures_are_explained_on_the_sign_in_page() {
-    String slug = "org-" + id();
-    String domain = id() + ".test";
-    organisationWithSso(slug, domain);
+    Org org = kit.organisation(true);
 
+    // From the keyboard: the button gives way to the field, and Enter sends it.
     page.navigate("/signin");
-    button(page, "Sign in with SSO").click();
-    ssoField().fill("someone@nowhere-" + id() + ".test");
-    button(page, "Continue").click();
+    button(page, "Sign in with SSO").focus();
+    page.keyboard().press("Enter");
+    assertThat(ssoField()).isFocused();
+    page.keyboard().type("someone@nowhere-" + id() + ".test");
+    page.keyboard().press("Enter");
     assertThat(page.getByText("No organisation signs in with SSO there.")).isVisible();
     assertThat(ssoField()).hasAttribute("aria-invalid", "true");
+    assertThat(ssoField()).isFocused();
     screenshot("sso-not-found");
 
     // By the organisation's short name; the provider vouches for an address outside its domains.
-    ssoField().fill(slug.toUpperCase());
-    providerSignsIn(slug, "intruder@elsewhere-" + id() + ".test");
+    ssoField().fill(org.slug().toUpperCase());
+    providerSignsIn(org.provider(), org.slug(), "intruder@elsewhere-" + id() + ".test");
     button(page, "Continue").click();
     assertThat(page).hasURL(Pattern.compile("/signin$"));
     assertThat(page.getByText("Your email address is not at one of your organisation’s verified domains")).isVisible();
@@ -190,6 +169,16 @@ class SsoPagesTest extends BrowserTest {
   void an_owner_connects_the_organisation_to_its_provider_from_the_settings_page() {
     String slug = "acme-" + id();
     String domain = id() + ".test";
+    MockOAuth2Server provider = new MockOAuth2Server();
+    provider.start();
+    try {
+      ownerConnects(slug, domain, provider);
+    } finally {
+      provider.shutdown();
+    }
+  }
+
+  private void ownerConnects(String slug, String domain, MockOAuth2Server provider) {
     BrowserContext colleagues = newContext();
     context.grantPermissions(List.of("clipboard-read", "clipboard-write"));
     Ui.signUp(page, "Olive Owner", "olive@" + domain, PASSWORD);
@@ -201,7 +190,7 @@ class SsoPagesTest extends BrowserTest {
     page.getByLabel("Short name").fill(slug);
     screenshot("create-organisation");
     button(page, "Create organisation").click();
-    assertThat(section.getByRole(com.microsoft.playwright.options.AriaRole.HEADING,
+    assertThat(section.getByRole(AriaRole.HEADING,
         new Locator.GetByRoleOptions().setName("Acme Corp"))).isFocused();
 
     page.getByLabel("Email domain").fill(domain);
@@ -246,7 +235,7 @@ class SsoPagesTest extends BrowserTest {
     colleague.navigate("/signin");
     button(colleague, "Sign in with SSO").click();
     colleague.getByLabel("Work email or organisation").fill("sam@" + domain);
-    providerSignsIn(slug, "sam@" + domain);
+    providerSignsIn(provider, slug, "sam@" + domain);
     button(colleague, "Continue").click();
     assertThat(colleague).hasURL(Pattern.compile("/account$"));
     assertThat(colleague.locator("#organisation")).containsText("Acme Corp");
