@@ -10,7 +10,7 @@
 # Environment (all optional):
 #   BENCH_JVM_FLAGS  JVM flags for every launch   (default: -Xms1g -Xmx1g -XX:+UseG1GC)
 #   BENCH_PROPS      extra -D flags for the benchmark, e.g. "-Dbench.m=65536 -Dbench.t=3 -Dbench.allcore.seconds=20"
-#                    (see the class javadoc: bench.m/t/p, bench.warmup.seconds, bench.n, bench.allcore.seconds, bench.threads)
+#                    (see the class javadoc: bench.m/t/p, bench.warmup.seconds, bench.warmup.min, bench.n, bench.allcore.seconds, bench.threads)
 #   BENCH_IMPLS      what to run per round        (default: "argon2-jvm:system argon2-jvm:bundled bouncycastle password4j")
 #   CLI_N            hashes per CLI measurement   (default 30; the parallel run does CLI_N per core)
 #   BENCH_SYSTEM_LIB the system libargon2         (default: /usr/lib/<arch>-linux-gnu/libargon2.so.1, Debian's libargon2-1)

@@ -38,7 +38,7 @@ import java.util.concurrent.atomic.AtomicReference;
  *
  * <p>For each implementation, at the configured parameters (default m=19456 KiB, t=2, p=1, 32-byte
  * output, 16-byte salt): a cross-check that the output is the same Argon2id hash as the others and
- * as the C reference, a time-based warm-up, single-thread ms/hash (median of N), single-thread
+ * as the C reference, a warm-up (minimum time and count), single-thread ms/hash (median of N), single-thread
  * verify ms (median of N), all-core hashes/s (one thread per core, fixed duration), STW GC time and
  * heap allocation during the measured phases.
  *
@@ -57,7 +57,8 @@ import java.util.concurrent.atomic.AtomicReference;
  *       libargon2 wins when one is installed), {@code system} (forced, {@code bench.argon2.systemLib},
  *       default /usr/lib/x86_64-linux-gnu/libargon2.so.1) or {@code bundled} (the copy inside the argon2-jvm jar, forced)</li>
  *   <li>{@code bench.m} (KiB, 19456), {@code bench.t} (2), {@code bench.p} (1)</li>
- *   <li>{@code bench.warmup.seconds} (5), {@code bench.n} (30), {@code bench.allcore.seconds} (10),
+ *   <li>{@code bench.warmup.seconds} (5) and {@code bench.warmup.min} (50 hashes): the warm-up lasts for both;
+ *       {@code bench.n} (30), {@code bench.allcore.seconds} (10),
  *       {@code bench.threads} (available processors)</li>
  *   <li>{@code bench.cli} (argon2): the C reference CLI for the cross-check; skipped when not found</li>
  *   <li>{@code bench.launch} (1): a label copied into the RESULT lines; {@code bench.workdir} (target/argon2-bench)</li>
@@ -74,6 +75,7 @@ public final class Argon2Benchmark {
     static final int HASH_LEN = 32;
     static final int SALT_LEN = 16;
     static final double WARMUP_S = Double.parseDouble(System.getProperty("bench.warmup.seconds", "5"));
+    static final int WARMUP_MIN = Integer.getInteger("bench.warmup.min", 50);
     static final int N = Integer.getInteger("bench.n", 30);
     static final double ALLCORE_S = Double.parseDouble(System.getProperty("bench.allcore.seconds", "10"));
     static final int THREADS = Integer.getInteger("bench.threads", Runtime.getRuntime().availableProcessors());
@@ -92,6 +94,9 @@ public final class Argon2Benchmark {
             "$argon2id$v=19$m=19456,t=2,p=1$Z2F0ZWhvdXNlLXNhbHQxNg$bsXFENIwjcWvJE0fNSKGJUdiUsIMdeBM0ApgamQdnew";
 
     static volatile int sink;
+
+    /** libargon2 through argon2-jvm: the reference every other output is verified against. */
+    static Argon2Jvm reference;
 
     /** One Argon2id implementation under test. {@link #newWorker()} gives each thread what it may not share. */
     interface Impl {
@@ -264,15 +269,15 @@ public final class Argon2Benchmark {
 
     public static void main(String[] args) throws Exception {
         List<String> names = List.of(System.getProperty("bench.impl", "argon2-jvm,bouncycastle,password4j").split(","));
-        System.out.printf(Locale.ROOT, "Argon2id m=%d KiB t=%d p=%d, %d-byte hash, %d-byte salt; warm-up %.0f s, N=%d, all-core %.0f s x %d threads; launch %s%n",
-                M, T, P, HASH_LEN, SALT_LEN, WARMUP_S, N, ALLCORE_S, THREADS, LAUNCH);
+        System.out.printf(Locale.ROOT, "Argon2id m=%d KiB t=%d p=%d, %d-byte hash, %d-byte salt; warm-up %.0f s and %d hashes, N=%d, all-core %.0f s x %d threads; launch %s%n",
+                M, T, P, HASH_LEN, SALT_LEN, WARMUP_S, WARMUP_MIN, N, ALLCORE_S, THREADS, LAUNCH);
         System.out.printf(Locale.ROOT, "JVM %s %s; %d CPUs; flags %s%n", System.getProperty("java.vm.name"),
                 System.getProperty("java.runtime.version"), Runtime.getRuntime().availableProcessors(),
                 ManagementFactory.getRuntimeMXBean().getInputArguments());
 
         // Must happen before anything touches argon2-jvm: JNA resolves the library once per JVM.
         prepareArgon2Library(LIB_MODE);
-        Argon2Jvm reference = new Argon2Jvm();
+        reference = new Argon2Jvm();
         LoadedLib lib = loadedArgon2(reference);
         System.out.println("argon2-jvm native library (bench.argon2.lib=" + LIB_MODE + "): " + lib.describe());
 
@@ -479,14 +484,15 @@ public final class Argon2Benchmark {
         char[] password = CHECK_PASSWORD.toCharArray();
         Worker worker = impl.newWorker();
 
-        // Warm-up, single thread, time-based; the first call's time shows the cold start.
+        // Warm-up, single thread, at least WARMUP_S seconds and WARMUP_MIN hashes (a busy machine gives few
+        // hashes per second, and the JIT needs calls, not seconds); the first call's time shows the cold start.
         long t0 = System.nanoTime();
         sink += worker.hash(password).length();
         double firstMs = (System.nanoTime() - t0) / 1e6;
         long warmupEnd = t0 + (long) (WARMUP_S * 1e9);
         int warmups = 1;
         long gcWarm0 = gcMillis();
-        while (System.nanoTime() < warmupEnd) {
+        while (System.nanoTime() < warmupEnd || warmups < WARMUP_MIN) {
             sink += worker.hash(password).length();
             warmups++;
         }
@@ -514,6 +520,7 @@ public final class Argon2Benchmark {
         long allocPerHash = (allocatedBytes() - alloc0) / N;
 
         double[] verifyMs = new double[N];
+        long verifyAlloc0 = allocatedBytes();
         for (int i = 0; i < N; i++) {
             long s = System.nanoTime();
             boolean ok = worker.verify(encoded, password);
@@ -522,6 +529,8 @@ public final class Argon2Benchmark {
                 throw new IllegalStateException(label + ": verify of its own hash failed");
             }
         }
+
+        long verifyAllocPerCall = (allocatedBytes() - verifyAlloc0) / N;
 
         AllCore allCore = allCore(impl, password);
         long gcMs = gcMillis() - gc0;
@@ -536,11 +545,11 @@ public final class Argon2Benchmark {
                 "%-22s launch %s: first hash %.1f ms; warm-up %d hashes (GC %d ms), last %.1f ms%n"
                         + "%-22s   single thread: median %.2f ms/hash (min %.2f, max %.2f, N=%d) = %.1f hashes/s; CPU time %.2f ms/hash; verify median %.2f ms%n"
                         + "%-22s   all cores: %d threads x %.1f s: %.1f hashes/s (per thread %s); the threads got %.0f%% of their cores%n"
-                        + "%-22s   GC during measurement: %d ms in %d pauses; heap allocated %.2f MiB/hash; peak RSS %s%n",
+                        + "%-22s   GC during measurement: %d ms in %d pauses; heap allocated %.2f MiB/hash, %.2f MiB/verify; peak RSS %s%n",
                 label, LAUNCH, firstMs, warmups, gcWarm, warmupLastMs,
                 "", median, hashMs[0], hashMs[N - 1], N, 1000 / median, cpuMedian, median(verifyMs),
                 "", THREADS, allCore.seconds, allCore.rate, Arrays.toString(allCore.perThread), 100 * allCore.cpuShare,
-                "", gcMs, gcCount, allocPerHash / 1048576.0, peakRss());
+                "", gcMs, gcCount, allocPerHash / 1048576.0, verifyAllocPerCall / 1048576.0, peakRss());
         System.out.printf(Locale.ROOT,
                 "RESULT impl=%s launch=%s st_ms=%.2f st_cpu_ms=%.2f st_min_ms=%.2f st_max_ms=%.2f verify_ms=%.2f allcore_hps=%.1f allcore_cpu_pct=%.0f threads=%d gc_ms=%d gc_count=%d alloc_mib_per_hash=%.2f first_ms=%.1f lib=%s%n",
                 label, LAUNCH, median, cpuMedian, hashMs[0], hashMs[N - 1], median(verifyMs), allCore.rate, 100 * allCore.cpuShare, THREADS, gcMs, gcCount,
@@ -564,6 +573,7 @@ public final class Argon2Benchmark {
         CountDownLatch ready = new CountDownLatch(THREADS);
         CountDownLatch go = new CountDownLatch(1);
         long[] counts = new long[THREADS];
+        String[] lastHashes = new String[THREADS];
         AtomicLong lastEnd = new AtomicLong();
         AtomicLong cpuNanos = new AtomicLong();
         java.lang.management.ThreadMXBean threadBean = ManagementFactory.getThreadMXBean();
@@ -583,11 +593,14 @@ public final class Argon2Benchmark {
                     long n = 0;
                     int local = 0;
                     long end = System.nanoTime();
+                    String last = null;
                     while (end < deadline) {
-                        local += worker.hash(pw).length();
+                        last = worker.hash(pw);
+                        local += last.length();
                         n++;
                         end = System.nanoTime();
                     }
+                    lastHashes[index] = last;
                     counts[index] = n;
                     cpuNanos.addAndGet(threadBean.getCurrentThreadCpuTime() - cpu0);
                     lastEnd.accumulateAndGet(end, Math::max);
@@ -607,6 +620,12 @@ public final class Argon2Benchmark {
         }
         if (error.get() != null) {
             throw new IllegalStateException("all-core run failed", error.get());
+        }
+        // Concurrency must not corrupt anything: each thread's last hash has to verify with libargon2.
+        for (String last : lastHashes) {
+            if (last == null || !reference.argon2.verify(last, password.clone())) {
+                throw new IllegalStateException(impl.name() + ": a hash made during the all-core run does not verify: " + last);
+            }
         }
         long total = Arrays.stream(counts).sum();
         double seconds = (lastEnd.get() - start[0]) / 1e9;
