@@ -131,17 +131,18 @@ echo
 echo "Argon2id m=$M KiB, t=$T, p=$P, 32-byte hash, 16-byte salt; $(nproc) CPUs; JVM flags: $JVM_FLAGS"
 awk '
   function kv(line, key,   re) { re = " " key "=[^ ]*"; if (match(line, re)) return substr(line, RSTART + length(key) + 2, RLENGTH - length(key) - 2); return "-" }
+  function norm(hps, pct) { return (pct == "-" || pct + 0 == 0) ? "-" : sprintf("%.1f", hps * 100 / pct) }
   function range(list,   a, c, i, lo, hi) { c = split(list, a, " "); lo = hi = a[1]; for (i = 2; i <= c; i++) { if (a[i] + 0 < lo + 0) lo = a[i]; if (a[i] + 0 > hi + 0) hi = a[i] } return lo == hi ? lo : lo " - " hi }
   {
     impl = kv($0, "impl")
     if (!(impl in seen)) { seen[impl] = 1; order[++k] = impl }
-    rows[impl] = rows[impl] sprintf("| %-18s | %6s | %9s | %9s | %9s | %9s | %5s | %6s | %8s |\n", impl, kv($0, "launch"), kv($0, "st_ms"), kv($0, "st_cpu_ms"), kv($0, "verify_ms"), kv($0, "allcore_hps"), kv($0, "allcore_cpu_pct"), kv($0, "gc_ms"), kv($0, "alloc_mib_per_hash"))
+    rows[impl] = rows[impl] sprintf("| %-18s | %6s | %9s | %9s | %9s | %9s | %5s | %9s | %6s | %8s |\n", impl, kv($0, "launch"), kv($0, "st_ms"), kv($0, "st_cpu_ms"), kv($0, "verify_ms"), kv($0, "allcore_hps"), kv($0, "allcore_cpu_pct"), norm(kv($0, "allcore_hps"), kv($0, "allcore_cpu_pct")), kv($0, "gc_ms"), kv($0, "alloc_mib_per_hash"))
     st[impl] = st[impl] " " kv($0, "st_ms"); cpu[impl] = cpu[impl] " " kv($0, "st_cpu_ms"); ac[impl] = ac[impl] " " kv($0, "allcore_hps")
   }
   END {
-    print "| implementation     | launch | 1 thread  | 1 thread  | verify    | all cores | CPU   | GC     | heap     |"
-    print "|                    |        | ms/hash   | CPU ms    | ms        | hashes/s  | got   | ms     | MiB/hash |"
-    print "|--------------------|--------|-----------|-----------|-----------|-----------|-------|--------|----------|"
+    print "| implementation     | launch | 1 thread  | 1 thread  | verify    | all cores | CPU   | hashes/s  | GC     | heap     |"
+    print "|                    |        | ms/hash   | CPU ms    | ms        | hashes/s  | got % | / CPU got | ms     | MiB/hash |"
+    print "|--------------------|--------|-----------|-----------|-----------|-----------|-------|-----------|--------|----------|"
     for (i = 1; i <= k; i++) printf("%s", rows[order[i]])
     print ""
     print "| implementation     | 1 thread ms/hash | 1 thread CPU ms/hash | all cores hashes/s |"
@@ -149,7 +150,8 @@ awk '
     for (i = 1; i <= k; i++) printf("| %-18s | %-16s | %-20s | %-18s |\n", order[i], range(st[order[i]]), range(cpu[order[i]]), range(ac[order[i]]))
   }' "$RESULTS"
 echo "1 thread: median of N sequential hashes (wall, and the thread's CPU time). all cores: one thread per core for a fixed"
-echo "time; 'CPU got' = the hashing threads' CPU time / (threads x wall): below 100% means other processes took cores."
+echo "time; 'CPU got' = the hashing threads' CPU time / (threads x wall): below 100% means other processes took cores;"
+echo "'hashes/s / CPU got' estimates the all-core rate with the cores to ourselves (for the pure-Java ones it leaves out GC threads' CPU)."
 echo "GC: stop-the-world pauses during the measured phases. heap: Java heap allocated per hash (libargon2 uses native memory)."
 echo
 echo "Logs: $WORK/launch-*.log; raw results: $RESULTS"
