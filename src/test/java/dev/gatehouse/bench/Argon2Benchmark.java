@@ -43,10 +43,12 @@ import java.util.concurrent.atomic.AtomicReference;
  * heap allocation during the measured phases.
  *
  * <p>One implementation per JVM gives the cleanest numbers (heap and JIT state are not shared);
- * {@code bench/argon2.sh} does that, K launches each. Run it directly with:
+ * {@code bench/argon2.sh} does that, K launches each, and prints the table. To run one JVM by hand after the
+ * script has resolved the class path (it keeps only argon2-jvm, JNA, Bouncy Castle, password4j and slf4j-api):
  * <pre>
- *   java -cp target/test-classes:$(cat target/argon2-bench/classpath) \
- *        -Dbench.impl=argon2-jvm -Dbench.argon2.lib=bundled dev.gatehouse.bench.Argon2Benchmark
+ *   CP=target/test-classes:$(tr ':' '\n' &lt; target/argon2-bench/classpath.full \
+ *        | grep -E '/(argon2-jvm|argon2-jvm-nolibs|jna|bcprov-jdk18on|password4j|slf4j-api)-[0-9]' | paste -sd:)
+ *   java -cp "$CP" -Dbench.impl=argon2-jvm -Dbench.argon2.lib=bundled dev.gatehouse.bench.Argon2Benchmark
  * </pre>
  *
  * <p>System properties (all optional):
