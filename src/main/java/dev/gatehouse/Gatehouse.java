@@ -14,6 +14,8 @@ import dev.gatehouse.http.RouteModule;
 import dev.gatehouse.signin.SecondFactor;
 import dev.gatehouse.signin.SignInFlow;
 import dev.gatehouse.signin.SsoPolicy;
+import dev.gatehouse.throttle.Budgets;
+import dev.gatehouse.throttle.PasswordGuard;
 import io.vertx.config.ConfigRetriever;
 import io.vertx.config.ConfigRetrieverOptions;
 import io.vertx.config.ConfigStoreOptions;
@@ -51,9 +53,10 @@ public final class Gatehouse {
   private final PasswordHasher hasher;
   private final List<HttpVerticle> verticles;
   private final String deploymentId;
+  private final Housekeeping housekeeping;
 
   private Gatehouse(Vertx vertx, Settings settings, EmbeddedDatabase embedded, Pool pool, PasswordHasher hasher,
-                    List<HttpVerticle> verticles, String deploymentId) {
+                    List<HttpVerticle> verticles, String deploymentId, Housekeeping housekeeping) {
     this.vertx = vertx;
     this.settings = settings;
     this.embedded = embedded;
@@ -61,6 +64,7 @@ public final class Gatehouse {
     this.hasher = hasher;
     this.verticles = verticles;
     this.deploymentId = deploymentId;
+    this.housekeeping = housekeeping;
   }
 
   /** Reads the configuration (defaults, file, environment, then {@code overrides}) and starts. */
@@ -144,6 +148,7 @@ public final class Gatehouse {
     Accounts accounts = new Accounts(pool);
     SecurityEvents events = new SecurityEvents(pool);
     List<String> proxies = settings.trustedProxies();
+    Budgets budgets = Budgets.from(settings, pool, clock);
 
     // The factor and SSO packages plug in here.
     SecondFactor secondFactor = SecondFactor.NONE;
@@ -151,7 +156,8 @@ public final class Gatehouse {
     List<ProfileSection> profile = new ArrayList<>();
 
     List<RouteModule> modules = List.of(
-        new SignInFlow(accounts, hasher, secondFactor, sso, events, proxies, clock),
+        new SignInFlow(accounts, hasher, secondFactor, sso, events,
+            new PasswordGuard(budgets.passwordAccount(), budgets.passwordAddress(), events), proxies, clock),
         new AccountRoutes(accounts, hasher, PasswordPolicy.load(), events, profile, proxies, clock));
 
     SessionStore sessions = LocalSessionStore.create(vertx);
@@ -168,7 +174,8 @@ public final class Gatehouse {
           return Future.failedFuture(new IllegalStateException("the HTTP server did not start on port "
               + settings.httpPort() + ": " + err.getMessage(), err));
         })
-        .map(id -> new Gatehouse(vertx, settings, db, pool, hasher, verticles, id));
+        .map(id -> new Gatehouse(vertx, settings, db, pool, hasher, verticles, id,
+            new Housekeeping(vertx, pool, settings, clock).start()));
   }
 
   private static String origin(Settings settings) {
@@ -188,8 +195,14 @@ public final class Gatehouse {
     return pool;
   }
 
+  /** Runs one round of housekeeping now (pruning old security events and expired budgets). */
+  public Future<Void> housekeeping() {
+    return housekeeping.run();
+  }
+
   /** Stops accepting, finishes requests in flight, closes the pool and stops the embedded database. */
   public Future<Void> close() {
+    housekeeping.stop();
     return vertx.undeploy(deploymentId)
         .eventually(() -> {
           hasher.close();
