@@ -15,7 +15,9 @@ import dev.gatehouse.signin.SecondFactor;
 import dev.gatehouse.signin.SignInFlow;
 import dev.gatehouse.signin.SsoPolicy;
 import dev.gatehouse.throttle.Budgets;
+import dev.gatehouse.throttle.GuardedSecondFactor;
 import dev.gatehouse.throttle.PasswordGuard;
+import dev.gatehouse.throttle.SudoGuard;
 import io.vertx.config.ConfigRetriever;
 import io.vertx.config.ConfigRetrieverOptions;
 import io.vertx.config.ConfigStoreOptions;
@@ -156,9 +158,10 @@ public final class Gatehouse {
     List<ProfileSection> profile = new ArrayList<>();
 
     List<RouteModule> modules = List.of(
-        new SignInFlow(accounts, hasher, secondFactor, sso, events,
+        new SignInFlow(accounts, hasher, new GuardedSecondFactor(secondFactor, budgets, events), sso, events,
             new PasswordGuard(budgets.passwordAccount(), budgets.passwordAddress(), events), proxies, clock),
-        new AccountRoutes(accounts, hasher, PasswordPolicy.load(), events, profile, proxies, clock));
+        new AccountRoutes(accounts, hasher, PasswordPolicy.load(), events, profile,
+            new SudoGuard(budgets.sudo(), events), proxies, clock));
 
     SessionStore sessions = LocalSessionStore.create(vertx);
     HttpVerticle.HttpSettings http = new HttpVerticle.HttpSettings(settings.httpHost(), settings.httpPort(),
