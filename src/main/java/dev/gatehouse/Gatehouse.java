@@ -11,7 +11,20 @@ import dev.gatehouse.db.EmbeddedDatabase;
 import dev.gatehouse.db.Migrations;
 import dev.gatehouse.http.HttpVerticle;
 import dev.gatehouse.http.RouteModule;
+import dev.gatehouse.crypto.Envelope;
+import dev.gatehouse.crypto.KeyRing;
+import dev.gatehouse.crypto.LookupHash;
+import dev.gatehouse.crypto.ServerKeys;
+import dev.gatehouse.recovery.RecoveryCodeFactor;
+import dev.gatehouse.recovery.RecoveryCodeSettings;
+import dev.gatehouse.recovery.RecoveryCodes;
 import dev.gatehouse.signin.SecondFactor;
+import dev.gatehouse.signin.SecondFactors;
+import dev.gatehouse.totp.TotpCredentials;
+import dev.gatehouse.totp.TotpFactor;
+import dev.gatehouse.totp.TwoFactorSettings;
+import dev.gatehouse.totp.TwoFactorStatus;
+import io.vertx.ext.web.templ.handlebars.HandlebarsTemplateEngine;
 import dev.gatehouse.signin.SignInFlow;
 import dev.gatehouse.signin.SsoPolicy;
 import dev.gatehouse.throttle.Budgets;
@@ -113,6 +126,13 @@ public final class Gatehouse {
 
   public static Future<Gatehouse> start(Vertx vertx, Settings settings, Clock clock) {
     long started = System.nanoTime();
+    // The key for secrets at rest first: a bad key is a configuration error, reported before any database starts.
+    return vertx.executeBlocking(() -> ServerKeys.load(settings.secretKey(),
+            settings.text(ServerKeys.PREVIOUS_KEYS_VARIABLE, null), settings.dataDir()), false)
+        .compose(keys -> start(vertx, settings, clock, keys, started));
+  }
+
+  private static Future<Gatehouse> start(Vertx vertx, Settings settings, Clock clock, KeyRing keys, long started) {
     Future<EmbeddedDatabase> embedded = settings.databaseUrl() != null ? Future.succeededFuture(null)
         : vertx.executeBlocking(() -> EmbeddedDatabase.start(settings.dataDir().resolve("postgres"), 0), false);
     return embedded.compose(db -> {
@@ -124,7 +144,7 @@ public final class Gatehouse {
         return Future.failedFuture(e);
       }
       return Migrations.run(pool)
-          .compose(v -> assemble(vertx, settings, db, pool, clock))
+          .compose(v -> assemble(vertx, settings, db, pool, keys, clock))
           .onSuccess(app -> LOG.info("Gatehouse ready on http://{}:{} in {} ms ({} database)",
               "0.0.0.0".equals(settings.httpHost()) ? "localhost" : settings.httpHost(), app.port(),
               (System.nanoTime() - started) / 1_000_000, db == null ? "external" : "embedded"))
@@ -137,31 +157,40 @@ public final class Gatehouse {
     });
   }
 
-  private static Future<Gatehouse> assemble(Vertx vertx, Settings settings, EmbeddedDatabase db, Pool pool, Clock clock) {
+  private static Future<Gatehouse> assemble(Vertx vertx, Settings settings, EmbeddedDatabase db, Pool pool, KeyRing keys,
+                                            Clock clock) {
     // Building the hasher computes one Argon2 hash (the dummy for unknown emails): not on an event loop.
     return vertx.executeBlocking(() -> new PasswordHasher(vertx, settings.argon2MemoryKib(),
             settings.argon2Iterations(), settings.argon2Parallelism(), settings.hashThreads(), settings.hashQueue()), false)
         .recover(err -> Future.failedFuture(new IllegalStateException("Argon2 is unusable here: " + err.getMessage(), err)))
-        .compose(hasher -> assemble(vertx, settings, db, pool, hasher, clock));
+        .compose(hasher -> assemble(vertx, settings, db, pool, hasher, keys, clock));
   }
 
   private static Future<Gatehouse> assemble(Vertx vertx, Settings settings, EmbeddedDatabase db, Pool pool,
-                                            PasswordHasher hasher, Clock clock) {
+                                            PasswordHasher hasher, KeyRing keys, Clock clock) {
     Accounts accounts = new Accounts(pool);
     SecurityEvents events = new SecurityEvents(pool);
     List<String> proxies = settings.trustedProxies();
     Budgets budgets = Budgets.from(settings, pool, clock);
 
     // The factor and SSO packages plug in here.
-    SecondFactor secondFactor = SecondFactor.NONE;
+    Envelope envelope = new Envelope(keys);
+    TotpCredentials totp = new TotpCredentials(envelope, clock);
+    RecoveryCodes recoveryCodes = new RecoveryCodes(envelope, new LookupHash(keys));
+    SecondFactor secondFactor = new SecondFactors(List.of(new TotpFactor(pool, totp),
+        new RecoveryCodeFactor(pool, recoveryCodes, events)));
     SsoPolicy sso = SsoPolicy.NONE;
     List<ProfileSection> profile = new ArrayList<>();
+    profile.add(new TwoFactorStatus(pool));
 
     List<RouteModule> modules = List.of(
         new SignInFlow(accounts, hasher, new GuardedSecondFactor(secondFactor, budgets, events), sso, events,
             new PasswordGuard(budgets.passwordAccount(), budgets.passwordAddress(), events), proxies, clock),
         new AccountRoutes(accounts, hasher, PasswordPolicy.load(), events, profile,
-            new SudoGuard(budgets.sudo(), events), proxies, clock));
+            new SudoGuard(budgets.sudo(), events), proxies, clock),
+        new TwoFactorSettings(pool, accounts, totp, recoveryCodes, events, settings.issuer(), proxies, clock),
+        new RecoveryCodeSettings(pool, accounts, recoveryCodes, events, HandlebarsTemplateEngine.create(vertx),
+            settings.issuer(), proxies, clock));
 
     SessionStore sessions = LocalSessionStore.create(vertx);
     HttpVerticle.HttpSettings http = new HttpVerticle.HttpSettings(settings.httpHost(), settings.httpPort(),
