@@ -134,7 +134,8 @@ class TotpSignInTest {
     String code = user.code();
     List<Integer> statuses = race(browsers, b -> secondStep(b, "code", code).status());
     assertEquals(1, statuses.stream().filter(s -> s == 200).count(), statuses.toString());
-    assertEquals(19, statuses.stream().filter(s -> s == 401).count(), statuses.toString());
+    // The rest are refused: as a replay (401), or by the account's second-step budget (429) once 10 were checked.
+    assertEquals(19, statuses.stream().filter(s -> s == 401 || s == 429).count(), statuses.toString());
   }
 
   @Test
