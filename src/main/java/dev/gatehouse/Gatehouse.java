@@ -28,6 +28,8 @@ import io.vertx.ext.web.templ.handlebars.HandlebarsTemplateEngine;
 import dev.gatehouse.signin.SignInFlow;
 import dev.gatehouse.signin.SsoPolicy;
 import dev.gatehouse.throttle.Budgets;
+import dev.gatehouse.throttle.CodeBudgets;
+import dev.gatehouse.throttle.DisableGuard;
 import dev.gatehouse.throttle.GuardedSecondFactor;
 import dev.gatehouse.throttle.PasswordGuard;
 import dev.gatehouse.throttle.SudoGuard;
@@ -172,6 +174,7 @@ public final class Gatehouse {
     SecurityEvents events = new SecurityEvents(pool);
     List<String> proxies = settings.trustedProxies();
     Budgets budgets = Budgets.from(settings, pool, clock);
+    CodeBudgets codeBudgets = new CodeBudgets(budgets, events);
 
     // The factor and SSO packages plug in here.
     Envelope envelope = new Envelope(keys);
@@ -184,10 +187,11 @@ public final class Gatehouse {
     profile.add(new TwoFactorStatus(pool));
 
     List<RouteModule> modules = List.of(
-        new SignInFlow(accounts, hasher, new GuardedSecondFactor(secondFactor, budgets, events), sso, events,
+        new SignInFlow(accounts, hasher, new GuardedSecondFactor(secondFactor, codeBudgets, events), sso, events,
             new PasswordGuard(budgets.passwordAccount(), budgets.passwordAddress(), events), proxies, clock),
         new AccountRoutes(accounts, hasher, PasswordPolicy.load(), events, profile,
             new SudoGuard(budgets.sudo(), events), proxies, clock),
+        new DisableGuard(codeBudgets, proxies, clock),
         new TwoFactorSettings(pool, accounts, totp, recoveryCodes, events, settings.issuer(), proxies, clock),
         new RecoveryCodeSettings(pool, accounts, recoveryCodes, events, HandlebarsTemplateEngine.create(vertx),
             settings.issuer(), proxies, clock));
