@@ -191,7 +191,7 @@ public final class Gatehouse {
             new PasswordGuard(budgets.passwordAccount(), budgets.passwordAddress(), events), proxies, clock),
         new AccountRoutes(accounts, hasher, PasswordPolicy.load(), events, profile,
             new SudoGuard(budgets.sudo(), events), proxies, clock),
-        new DisableGuard(codeBudgets, proxies, clock),
+        new DisableGuard(codeBudgets, secondFactor, proxies, clock),
         new TwoFactorSettings(pool, accounts, totp, recoveryCodes, events, settings.issuer(), proxies, clock),
         new RecoveryCodeSettings(pool, accounts, recoveryCodes, events, HandlebarsTemplateEngine.create(vertx),
             settings.issuer(), proxies, clock));

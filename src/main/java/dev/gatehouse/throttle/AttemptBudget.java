@@ -71,7 +71,8 @@ public final class AttemptBudget {
             ELSE b.window_start END,
         lockouts = CASE WHEN b.expires_at <= $3::timestamptz THEN 0 ELSE b.lockouts END,
         blocked_until = CASE WHEN b.blocked_until > $3::timestamptz THEN b.blocked_until END,
-        expires_at = GREATEST(b.expires_at, $3::timestamptz + ($4::bigint + $5::bigint) * interval '1 millisecond')
+        expires_at = CASE WHEN b.blocked_until > $3::timestamptz THEN b.expires_at
+            ELSE GREATEST(b.expires_at, $3::timestamptz + ($4::bigint + $5::bigint) * interval '1 millisecond') END
       RETURNING failures, window_start, blocked_until, lockouts""";
   private static final String LOCK = """
       UPDATE attempt_budgets SET

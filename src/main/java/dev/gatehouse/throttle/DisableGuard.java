@@ -4,7 +4,8 @@ import dev.gatehouse.account.Sudo;
 import dev.gatehouse.http.ClientInfo;
 import dev.gatehouse.http.RouteModule;
 import dev.gatehouse.signin.SessionUser;
-import io.vertx.core.json.JsonObject;
+import dev.gatehouse.http.JsonBody;
+import dev.gatehouse.signin.SecondFactor;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
@@ -24,11 +25,13 @@ public final class DisableGuard implements RouteModule {
   static final String PATH = "/api/me/two-factor";
 
   private final CodeBudgets budgets;
+  private final SecondFactor factors;
   private final List<String> trustedProxies;
   private final Clock clock;
 
-  public DisableGuard(CodeBudgets budgets, List<String> trustedProxies, Clock clock) {
+  public DisableGuard(CodeBudgets budgets, SecondFactor factors, List<String> trustedProxies, Clock clock) {
     this.budgets = budgets;
+    this.factors = factors;
     this.trustedProxies = trustedProxies;
     this.clock = clock;
   }
@@ -61,18 +64,17 @@ public final class DisableGuard implements RouteModule {
     }).onFailure(ctx::fail);
   }
 
-  /** Which kind of code the body carries, without judging it (the route does that). */
-  private static String method(RoutingContext ctx) {
+  /** Which kind of code the body carries; null when the route will refuse its form anyway (400). */
+  private String method(RoutingContext ctx) {
+    JsonBody body;
     try {
-      JsonObject body = ctx.body().asJsonObject();
-      if (body == null) {
-        return null;
-      }
-      boolean code = body.containsKey("code");
-      boolean recovery = body.containsKey("recoveryCode");
-      return code == recovery ? null : code ? CodeBudgets.TOTP : CodeBudgets.RECOVERY_CODE;
+      body = JsonBody.read(ctx, "code", "recoveryCode");
     } catch (RuntimeException e) {
       return null;
     }
+    if (factors.malformed(body).isPresent()) {
+      return null;
+    }
+    return body.has("code") ? CodeBudgets.TOTP : CodeBudgets.RECOVERY_CODE;
   }
 }

@@ -10,6 +10,7 @@ import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 
 /**
@@ -50,6 +51,11 @@ public final class GuardedSecondFactor implements SecondFactor {
         : body.has("code") ? CodeBudgets.TOTP : null;
     if (method == null) {
       return factors.verify(userId, body, client);
+    }
+    // A malformed code is no guess: refused before anything is counted or written.
+    Optional<Problem> malformed = factors.malformed(body);
+    if (malformed.isPresent()) {
+      return Future.failedFuture(malformed.get());
     }
     return budgets.begin(userId, method).compose(attempt -> factors.verify(userId, body, client).transform(done -> {
       if (done.succeeded()) {
