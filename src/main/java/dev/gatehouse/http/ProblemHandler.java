@@ -6,6 +6,7 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.DecodeException;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.HttpException;
+import io.vertx.pgclient.PgException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,6 +39,16 @@ public final class ProblemHandler implements Handler<RoutingContext> {
         .end(problem.toJson().encode());
   }
 
+  /** A failure for the log: its type and, for PostgreSQL, the SQLSTATE and constraint, never the values. */
+  static String describe(Throwable failure) {
+    if (failure instanceof PgException pg) {
+      return "PgException SQLSTATE " + pg.getSqlState()
+          + (pg.getConstraint() == null ? "" : " constraint " + pg.getConstraint())
+          + (pg.getTable() == null ? "" : " table " + pg.getTable());
+    }
+    return failure.getClass().getName() + ": " + failure.getMessage();
+  }
+
   private static Problem toProblem(RoutingContext ctx) {
     Throwable failure = ctx.failure();
     if (failure instanceof Problem p) {
@@ -50,7 +61,7 @@ public final class ProblemHandler implements Handler<RoutingContext> {
       return Problem.badRequest("invalid_json", "The request body is not valid JSON.");
     }
     if (failure != null && Database.isUnavailable(failure)) {
-      LOG.warn("Database unavailable on {} {}: {}", ctx.request().method(), ctx.normalizedPath(), failure.toString());
+      LOG.warn("Database unavailable on {} {}: {}", ctx.request().method(), ctx.normalizedPath(), describe(failure));
       return Problem.databaseUnavailable();
     }
     int status = ctx.statusCode();
@@ -78,7 +89,12 @@ public final class ProblemHandler implements Handler<RoutingContext> {
     if (status >= 400 && status < 500) {
       return new Problem(status, "bad_request", "Bad request", "The request was refused.");
     }
-    LOG.error("Unexpected failure on {} {}", ctx.request().method(), ctx.normalizedPath(), failure);
+    if (failure instanceof PgException) {
+      // PostgreSQL's message and detail can quote the values of a statement (a lookup hash, say): not those.
+      LOG.error("Unexpected failure on {} {}: {}", ctx.request().method(), ctx.normalizedPath(), describe(failure));
+    } else {
+      LOG.error("Unexpected failure on {} {}", ctx.request().method(), ctx.normalizedPath(), failure);
+    }
     return new Problem(500, "internal_error", "Internal error", "Something went wrong on our side.");
   }
 }

@@ -121,7 +121,9 @@ public final class RecoveryCodeSettings implements RouteModule {
     UUID user = SessionUser.id(ctx);
     ClientInfo client = ClientInfo.of(ctx, trustedProxies);
     sheet(user)
-        .compose(sheet -> templates.render(sheet.model(), "templates/recovery-codes.hbs"))
+        // The first render reads and compiles the template, blocking: keep that off the event loop.
+        .compose(sheet -> ctx.vertx().executeBlocking(
+            () -> templates.render(sheet.model(), "templates/recovery-codes.hbs"), false).compose(page -> page))
         .compose(page -> events.record(user, PRINTED, client, null).map(page))
         .onSuccess(page -> ctx.response()
             .putHeader("Content-Type", "text/html; charset=utf-8")

@@ -1,8 +1,10 @@
 package dev.gatehouse.totp;
 
 import dev.gatehouse.account.ProfileSection;
+import dev.gatehouse.recovery.RecoveryCodeFactor;
 import dev.gatehouse.recovery.RecoveryCodes;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
@@ -34,7 +36,7 @@ public final class TwoFactorStatus implements ProfileSection {
         OffsetDateTime replaced = row.getOffsetDateTime("replaced_at");
         twoFactor.put("enabledAt", row.getOffsetDateTime("enabled_at").toInstant().toString())
             .put("reconfiguredAt", replaced == null ? null : replaced.toInstant().toString())
-            .put("methods", new io.vertx.core.json.JsonArray().add(TotpFactor.METHOD).add("recovery_code"))
+            .put("methods", new JsonArray().add(TotpFactor.METHOD).add(RecoveryCodeFactor.METHOD))
             .put("recoveryCodesRemaining", remaining)
             // At 3 or fewer the settings page asks the user to make a new set (issue 4).
             .put("recoveryCodesLow", remaining <= RecoveryCodes.LOW);

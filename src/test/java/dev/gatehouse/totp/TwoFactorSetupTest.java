@@ -12,6 +12,7 @@ import com.google.zxing.common.HybridBinarizer;
 import com.google.zxing.qrcode.QRCodeReader;
 import dev.gatehouse.support.Browser;
 import dev.gatehouse.support.Browser.Response;
+import dev.gatehouse.support.LogCapture;
 import dev.gatehouse.support.MutableClock;
 import dev.gatehouse.support.TestServer;
 import io.vertx.core.Vertx;
@@ -305,6 +306,53 @@ class TwoFactorSetupTest {
     Response sneaky = user.browser.post("/api/me/two-factor/setup",
         new JsonObject().put("userId", UUID.randomUUID().toString()));
     assertEquals(400, sneaky.status(), "unknown fields are refused, the user is the session's");
+  }
+
+  @Test
+  void a_bad_secret_key_stops_startup_with_a_line_naming_the_variable_not_the_value() {
+    String badKey = java.util.Base64.getEncoder().encodeToString("only sixteen b!!".getBytes());
+    IllegalStateException failed = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+        () -> TestServer.start(null, new JsonObject().put("GATEHOUSE_SECRET_KEY", badKey), CLOCK));
+    assertTrue(failed.getMessage().contains("GATEHOUSE_SECRET_KEY"), failed.getMessage());
+    assertTrue(failed.getMessage().contains("32 bytes"), failed.getMessage());
+    assertFalse(failed.getMessage().contains(badKey), failed.getMessage());
+  }
+
+  @Test
+  void no_secret_code_or_recovery_code_reaches_the_log() {
+    try (LogCapture log = LogCapture.attach()) {
+      TwoFactorUser user = TwoFactorUser.signedIn(server, CLOCK);
+      Response setup = user.browser.post("/api/me/two-factor/setup", new JsonObject());
+      String secret = setup.json().getString("secret");
+      user.browser.get("/api/me/two-factor/setup/qr.png");
+      user.key = Base32.decode(secret).orElseThrow();
+      String confirmCode = user.code();
+      Response confirmed = user.browser.post("/api/me/two-factor/setup/confirm",
+          new JsonObject().put("code", confirmCode));
+      List<String> codes = confirmed.json().getJsonArray("recoveryCodes").stream().map(String::valueOf).toList();
+      user.nextStep();
+      String signInCode = user.code();
+      secondStep(user.pending(), "code", signInCode);
+      secondStep(user.pending(), "code", signInCode);
+      secondStep(user.pending(), "recoveryCode", codes.get(0));
+      user.browser.get("/api/me/two-factor/recovery-codes");
+      user.browser.get("/account/recovery-codes.txt");
+
+      String text = log.text();
+      assertFalse(text.isEmpty(), "the capture works");
+      List<String> secrets = new java.util.ArrayList<>(List.of(secret, secret.toLowerCase(),
+          setup.json().getString("secretGrouped"), TwoFactorUser.PASSWORD));
+      secrets.addAll(codes);
+      codes.forEach(c -> secrets.add(c.replace("-", "").toUpperCase()));
+      for (String s : secrets) {
+        assertFalse(text.contains(s), "the log holds a secret value");
+      }
+      // Six digits could occur inside a longer number (a port, a pid); only a code standing alone counts.
+      for (String code : List.of(confirmCode, signInCode)) {
+        assertFalse(java.util.regex.Pattern.compile("(?<!\\d)" + code + "(?!\\d)").matcher(text).find(),
+            "the log holds a TOTP code");
+      }
+    }
   }
 
   private static void assertSealed(String stored, String secret) {
