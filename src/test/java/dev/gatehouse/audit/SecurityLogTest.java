@@ -4,7 +4,9 @@ import dev.gatehouse.Settings;
 import dev.gatehouse.support.Browser;
 import dev.gatehouse.support.Browser.Response;
 import dev.gatehouse.support.Emails;
+import dev.gatehouse.support.MutableClock;
 import dev.gatehouse.support.TestServer;
+import dev.gatehouse.totp.TwoFactorUser;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -26,12 +28,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class SecurityLogTest {
 
   static final String PASSWORD = "correct horse battery staple";
+  static final MutableClock CLOCK = MutableClock.startingNow();
   static TestServer server;
 
   @BeforeAll
   static void start(Vertx vertx) {
     server = TestServer.start(vertx, new JsonObject().put(Settings.TRUSTED_PROXIES, "127.0.0.1")
-        .put("GATEHOUSE_PASSWORD_ACCOUNT_LIMIT", 3).put("GATEHOUSE_SUDO_LIMIT", 2));
+        .put("GATEHOUSE_PASSWORD_ACCOUNT_LIMIT", 3).put("GATEHOUSE_SUDO_LIMIT", 2), CLOCK);
   }
 
   @AfterAll
@@ -51,8 +54,7 @@ class SecurityLogTest {
     Browser owner = server.browser().header("X-Forwarded-For", "192.0.2.44");
     Response blocked = owner.signIn(email, PASSWORD);
     assertEquals(429, blocked.status());
-    server.app().pool().query("UPDATE attempt_budgets SET blocked_until = now() - interval '1 second'").execute()
-        .await();
+    CLOCK.advance(java.time.Duration.ofSeconds(61));
     assertEquals(200, owner.signIn(email, PASSWORD).status());
 
     JsonArray events = owner.get("/api/me/security-events").json().getJsonArray("events");
@@ -105,6 +107,61 @@ class SecurityLogTest {
     JsonObject second = browser.get("/api/me/security-events?before=" + next).json();
     assertEquals(6, second.getJsonArray("events").size(), "55 sign-ins and the sign-up");
     assertTrue(second.getJsonArray("events").getJsonObject(0).getLong("id") < next);
+  }
+
+  @Test
+  void every_factor_event_is_in_the_log_with_address_and_agent() {
+    TwoFactorUser user = TwoFactorUser.enrolled(server, CLOCK); // sign-up, sign-in, setup, enabled
+    Browser b = user.browser;
+    b.header("X-Forwarded-For", "192.0.2.55");
+    assertEquals(200, b.get("/api/me/two-factor/recovery-codes").status());
+    assertEquals(200, b.get("/account/recovery-codes.txt").status());
+    assertEquals(200, b.get("/account/recovery-codes/print").status());
+    Response regenerated = b.post("/api/me/two-factor/recovery-codes", new JsonObject());
+    assertEquals(201, regenerated.status());
+    List<String> codes = regenerated.json().getJsonArray("codes").stream()
+        .map(c -> ((JsonObject) c).getString("code")).toList();
+    assertEquals(201, b.post("/api/me/two-factor/setup", new JsonObject()).status()); // re-configure
+    JsonObject again = b.post("/api/me/two-factor/setup", new JsonObject()).json();
+    user.key = dev.gatehouse.totp.Base32.decode(again.getString("secret")).orElseThrow();
+    user.nextStep();
+    assertEquals(200, b.post("/api/me/two-factor/setup/confirm", new JsonObject().put("code", user.code())).status());
+    user.nextStep();
+
+    Browser other = user.pending().header("X-Forwarded-For", "192.0.2.56");
+    assertEquals(401, TwoFactorUser.secondStep(other, "code", user.codeAt(5)).status());
+    assertEquals(200, TwoFactorUser.secondStep(other, "code", user.code()).status());
+    user.nextStep();
+    Browser third = user.pending().header("X-Forwarded-For", "192.0.2.57");
+    Response recovered = TwoFactorUser.secondStep(third, "recoveryCode", codes.get(0));
+    assertEquals(200, recovered.status());
+    user.sudo(third);
+    assertEquals(204, third.delete("/api/me/two-factor", new JsonObject().put("code", user.code())).status());
+
+    JsonArray events = third.get("/api/me/security-events").json().getJsonArray("events");
+    List<String> types = types(events);
+    for (String expected : List.of("account.created", "signin.succeeded", "two_factor.setup_started",
+        "two_factor.enabled", "recovery_codes.viewed", "recovery_codes.downloaded", "recovery_codes.printed",
+        "recovery_codes.regenerated", "two_factor.reconfigured", "signin.second_step_failed", "recovery_code.used",
+        "two_factor.disabled")) {
+      assertTrue(types.contains(expected), expected + " missing from " + types);
+    }
+    List<String> methods = new ArrayList<>();
+    for (int i = 0; i < events.size(); i++) {
+      JsonObject e = events.getJsonObject(i);
+      assertNotNull(e.getString("ip"), e.encode());
+      assertEquals("GatehouseTest/1.0", e.getString("userAgent"), e.encode());
+      assertNotNull(e.getString("at"), e.encode());
+      if ("signin.succeeded".equals(e.getString("type"))) {
+        methods.add(e.getJsonObject("details").getString("method"));
+      }
+      if ("recovery_code.used".equals(e.getString("type"))) {
+        assertEquals(9, e.getJsonObject("details").getInteger("remaining"));
+        assertEquals("192.0.2.57", e.getString("ip"));
+      }
+    }
+    assertTrue(methods.containsAll(List.of("password", "totp", "recovery_code")), methods.toString());
+    assertEquals("two_factor.disabled", types.get(0));
   }
 
   static List<String> types(JsonArray events) {
