@@ -143,6 +143,20 @@ public final class AttemptBudget {
             : secondsUntil(now, rows.iterator().next().getOffsetDateTime("blocked_until")));
   }
 
+  /**
+   * Counts a failure after the fact (for budgets where only failures count, so that concurrent
+   * successes never use the budget up): one charge, and a block when it reaches the limit. Answers
+   * the seconds the key is now blocked for, 0 when it is not.
+   */
+  public Future<Long> fail(String key) {
+    return charge(key).compose(charge -> {
+      if (!charge.allowed() && charge.count() <= policy.limit()) {
+        return Future.succeededFuture(charge.retryAfterSeconds()); // blocked already
+      }
+      return charge.count() >= policy.limit() ? lock(charge) : Future.succeededFuture(0L);
+    });
+  }
+
   /** Gives back an attempt that turned out right (or was not a real attempt, e.g. malformed input). */
   public Future<Void> refund(Charge charge) {
     if (!charge.allowed()) {

@@ -12,9 +12,15 @@ import java.util.Optional;
 import java.util.UUID;
 
 /**
- * The password step's budgets (SECURITY.md 9): one per account, keyed by the normalised email so
- * that unknown emails are counted and answered exactly like known ones, and one per client address.
- * Charged before the password is hashed, so a blocked attacker costs no hash.
+ * The password step's budgets (SECURITY.md 9), both checked before the password is hashed, so a
+ * blocked attacker costs no hash:
+ * <ul>
+ *   <li>per account, keyed by the normalised email so that unknown emails are counted and answered
+ *       exactly like known ones; charged before the check, so even a burst of parallel guesses gets
+ *       exactly the budget's checks;
+ *   <li>per client address, an extra budget against spraying many accounts: only failures count
+ *       (after the check), so many people signing in at once behind one NAT never use it up.
+ * </ul>
  */
 public final class PasswordGuard {
 
@@ -24,8 +30,8 @@ public final class PasswordGuard {
   private final AttemptBudget address;
   private final SecurityEvents events;
 
-  /** The charges of one password attempt. */
-  public record Attempt(Optional<AttemptBudget.Charge> account, AttemptBudget.Charge address) {
+  /** One password attempt: the account's charge (none for input that is no email) and the address key. */
+  public record Attempt(Optional<AttemptBudget.Charge> account, String address) {
   }
 
   public PasswordGuard(AttemptBudget account, AttemptBudget address, SecurityEvents events) {
@@ -35,39 +41,39 @@ public final class PasswordGuard {
   }
 
   /**
-   * Charges the attempt; fails with 429 when either budget is used up. {@code email} is empty for
-   * input that is no email address at all (no account can match it: only the address counts).
+   * Charges the attempt to the account and checks the address; fails with 429 when either is used
+   * up. {@code email} is empty for input that is no email address at all (no account can match it).
    */
   public Future<Attempt> begin(Optional<String> email, ClientInfo client) {
+    String addressKey = ClientAddress.budgetKey(client.ip());
     Future<Optional<AttemptBudget.Charge>> byAccount = email.isEmpty() ? Future.succeededFuture(Optional.empty())
         : account.charge(email.get()).map(Optional::of);
-    Future<AttemptBudget.Charge> byAddress = address.charge(ClientAddress.budgetKey(client.ip()));
+    Future<Long> byAddress = address.blockedFor(addressKey);
     return Future.all(byAccount, byAddress).compose(done -> {
-      Attempt attempt = new Attempt(byAccount.result(), byAddress.result());
-      long retry = Math.max(attempt.address().allowed() ? 0 : attempt.address().retryAfterSeconds(),
+      Attempt attempt = new Attempt(byAccount.result(), addressKey);
+      long retry = Math.max(byAddress.result(),
           attempt.account().filter(c -> !c.allowed()).map(AttemptBudget.Charge::retryAfterSeconds).orElse(0L));
       if (retry == 0) {
         return Future.succeededFuture(attempt);
       }
-      // Not checked, so not charged: give back whichever budget still had room.
-      Future<Void> giveBack = Future.all(address.refund(attempt.address()),
-          attempt.account().map(account::refund).orElse(Future.succeededFuture())).mapEmpty();
-      return giveBack.transform(ignored -> Future.failedFuture(tooMany(retry)));
+      // Not checked, so not charged: give the account its attempt back if it still had room.
+      return abandon(attempt).transform(ignored -> Future.failedFuture(tooMany(retry)));
     });
   }
 
   /**
-   * After a wrong password (or an unknown email): the charges stand. When this attempt used a budget
-   * up, the key is blocked and the result is a 429 to answer instead of 401.
+   * After a wrong password (or an unknown email): the account's charge stands and the address
+   * counts a failure. When either budget is now used up, the key is blocked and the result is the
+   * 429 to answer instead of 401.
    */
   public Future<Optional<Problem>> failed(Attempt attempt, Optional<UUID> user, ClientInfo client) {
     Future<Long> byAccount = attempt.account().filter(AttemptBudget.Charge::last).map(account::lock)
         .orElse(Future.succeededFuture(0L));
-    Future<Long> byAddress = attempt.address().last() ? address.lock(attempt.address()) : Future.succeededFuture(0L);
+    Future<Long> byAddress = address.fail(attempt.address());
     return Future.all(byAccount, byAddress).map(done -> {
       long retry = Math.max(byAccount.result(), byAddress.result());
       if (byAddress.result() > 0) {
-        LOG.warn("Password attempts from {} blocked for {} s", attempt.address().key(), byAddress.result());
+        LOG.warn("Password attempts from {} blocked for {} s", attempt.address(), byAddress.result());
       }
       if (byAccount.result() > 0 && user.isPresent()) {
         events.record(user.get(), Lockouts.LOCKED, client,
@@ -79,22 +85,20 @@ public final class PasswordGuard {
 
   /**
    * After the right password: the account's failures are forgotten (whoever knows the password needs
-   * no guesses), but the address only gets this attempt back, so signing in to one's own account
-   * between guesses at others does not refill it.
+   * no guesses). The address budget is left alone: it counts failures only, and signing in to one's
+   * own account between guesses at others must not refill it.
    */
   public Future<Void> succeeded(Attempt attempt) {
-    Future<Void> byAccount = attempt.account().map(c -> account.reset(c.key())).orElse(Future.succeededFuture());
-    return Future.all(byAccount, address.refund(attempt.address())).<Void>mapEmpty()
+    return attempt.account().map(c -> account.reset(c.key())).orElse(Future.succeededFuture())
         .recover(err -> {
-          LOG.warn("Could not settle a password attempt budget: {}", err.toString());
+          LOG.warn("Could not reset a password attempt budget: {}", err.toString());
           return Future.succeededFuture();
         });
   }
 
-  /** The password was never checked (the hashing queue was full, say): both charges are given back. */
+  /** The password was never checked (blocked, or the hashing queue was full): the account's charge is given back. */
   public Future<Void> abandon(Attempt attempt) {
-    return Future.all(address.refund(attempt.address()),
-            attempt.account().map(account::refund).orElse(Future.succeededFuture())).<Void>mapEmpty()
+    return attempt.account().map(account::refund).orElse(Future.succeededFuture())
         .recover(err -> Future.succeededFuture());
   }
 

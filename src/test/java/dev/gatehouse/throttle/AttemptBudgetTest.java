@@ -123,6 +123,27 @@ class AttemptBudgetTest {
   }
 
   @Test
+  void counted_after_the_fact_only_failures_count_and_the_limit_th_blocks() {
+    AttemptBudget budget = budget(3);
+    assertEquals(0L, await(budget.fail("k")));
+    assertEquals(0L, await(budget.fail("k")));
+    assertEquals(60L, await(budget.fail("k")));
+    assertEquals(60L, await(budget.blockedFor("k")));
+    assertEquals(60L, await(budget.fail("k")), "blocked already: the block stands as it is");
+  }
+
+  @Test
+  void parallel_failures_counted_after_the_fact_are_all_counted() {
+    AttemptBudget budget = budget(1000);
+    List<Future<Long>> failures = new ArrayList<>();
+    for (int i = 0; i < 60; i++) {
+      failures.add(budget.fail("k"));
+    }
+    await(Future.all(failures));
+    assertEquals(61, await(budget.charge("k")).count());
+  }
+
+  @Test
   void keys_and_scopes_do_not_share_a_budget() {
     AttemptBudget a = budget(1);
     AttemptBudget b = budget(1);
