@@ -27,6 +27,13 @@ import dev.gatehouse.totp.TwoFactorStatus;
 import io.vertx.ext.web.templ.handlebars.HandlebarsTemplateEngine;
 import dev.gatehouse.signin.SignInFlow;
 import dev.gatehouse.signin.SsoPolicy;
+import dev.gatehouse.sso.DomainVerifier;
+import dev.gatehouse.sso.IdentityProviders;
+import dev.gatehouse.sso.OrganisationProfile;
+import dev.gatehouse.sso.OrganisationRoutes;
+import dev.gatehouse.sso.OrganisationSsoPolicy;
+import dev.gatehouse.sso.Organisations;
+import dev.gatehouse.sso.SsoSignIn;
 import dev.gatehouse.throttle.Budgets;
 import dev.gatehouse.throttle.CodeBudgets;
 import dev.gatehouse.throttle.DisableGuard;
@@ -182,9 +189,14 @@ public final class Gatehouse {
     RecoveryCodes recoveryCodes = new RecoveryCodes(envelope, new LookupHash(keys));
     SecondFactor secondFactor = new SecondFactors(List.of(new TotpFactor(pool, totp),
         new RecoveryCodeFactor(pool, recoveryCodes, events)));
-    SsoPolicy sso = SsoPolicy.NONE;
+    Organisations organisations = new Organisations(pool);
+    SsoPolicy sso = new OrganisationSsoPolicy(organisations);
     List<ProfileSection> profile = new ArrayList<>();
     profile.add(new TwoFactorStatus(pool));
+    profile.add(new OrganisationProfile(organisations));
+    IdentityProviders identityProviders = new IdentityProviders(vertx, envelope,
+        java.time.Duration.ofSeconds(settings.integer(IdentityProviders.DISCOVERY_TTL_SECONDS, 300, 0, 86_400)));
+    String publicUrl = settings.publicUrl().toString();
 
     List<RouteModule> modules = List.of(
         new SignInFlow(accounts, hasher, new GuardedSecondFactor(secondFactor, codeBudgets, events), sso, events,
@@ -194,7 +206,11 @@ public final class Gatehouse {
         new DisableGuard(codeBudgets, secondFactor, proxies, clock),
         new TwoFactorSettings(pool, accounts, totp, recoveryCodes, events, settings.issuer(), proxies, clock),
         new RecoveryCodeSettings(pool, accounts, recoveryCodes, events, HandlebarsTemplateEngine.create(vertx),
-            settings.issuer(), proxies, clock));
+            settings.issuer(), proxies, clock),
+        new OrganisationRoutes(organisations, identityProviders,
+            new DomainVerifier(vertx, settings.text(DomainVerifier.DNS_SERVER, null)), envelope, events, publicUrl,
+            Boolean.parseBoolean(settings.text(OrganisationRoutes.ALLOW_HTTP_ISSUERS, "false")), proxies, clock),
+        new SsoSignIn(organisations, identityProviders, events, publicUrl, proxies, clock));
 
     SessionStore sessions = LocalSessionStore.create(vertx);
     HttpVerticle.HttpSettings http = new HttpVerticle.HttpSettings(settings.httpHost(), settings.httpPort(),

@@ -135,6 +135,11 @@ public final class SignInFlow implements RouteModule {
     ClientInfo client = ClientInfo.of(ctx, trustedProxies);
     String attempted = body.has("recoveryCode") ? "recovery_code" : "totp";
     secondFactor.verify(user, body, client)
+        // A wrong code is in the security log before the answer goes out, so the log keeps the order.
+        .recover(err -> err instanceof Problem p && "invalid_code".equals(p.code())
+            ? events.record(user, "signin.second_step_failed", client, new JsonObject().put("method", attempted))
+                .compose(v -> Future.<SecondFactor.Verified>failedFuture(err))
+            : Future.failedFuture(err))
         .onSuccess(verified -> {
           // The session may have been signed out or restarted while the code was checked.
           if (!pendingUser.equals(session.get(SessionUser.PENDING_USER))) {
@@ -142,12 +147,11 @@ public final class SignInFlow implements RouteModule {
             return;
           }
           SessionUser.signIn(ctx, user, verified.method(), clock);
-          events.record(user, SecurityEvents.SIGNED_IN, client, new JsonObject().put("method", verified.method()));
-          ctx.json(new JsonObject().put("state", "signed_in").mergeIn(verified.response()));
+          events.record(user, SecurityEvents.SIGNED_IN, client, new JsonObject().put("method", verified.method()))
+              .onComplete(v -> ctx.json(new JsonObject().put("state", "signed_in").mergeIn(verified.response())));
         })
         .onFailure(err -> {
           if (err instanceof Problem p && "invalid_code".equals(p.code())) {
-            events.record(user, "signin.second_step_failed", client, new JsonObject().put("method", attempted));
             Integer failures = session.get(SessionUser.PENDING_FAILURES);
             int now = (failures == null ? 0 : failures) + 1;
             if (now >= MAX_PENDING_FAILURES) {

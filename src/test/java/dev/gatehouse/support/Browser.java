@@ -57,6 +57,10 @@ public final class Browser {
     return unsafe("POST", path, json);
   }
 
+  public Response put(String path, Object json) {
+    return unsafe("PUT", path, json);
+  }
+
   public Response delete(String path) {
     return unsafe("DELETE", path, null);
   }
