@@ -37,10 +37,8 @@ public final class SudoGuard {
     if (!charge.last()) {
       return Future.failedFuture(wrong);
     }
-    return budget.lock(charge).compose(retry -> {
-      events.record(UUID.fromString(charge.key()), Lockouts.LOCKED, client,
-          new JsonObject().put("budget", "sudo").put("retryAfter", retry));
-      return Future.failedFuture(Lockouts.tooManyAttempts(retry));
-    });
+    return budget.lock(charge).compose(retry -> events.record(UUID.fromString(charge.key()), Lockouts.LOCKED, client,
+            new JsonObject().put("budget", "sudo").put("retryAfter", retry))
+        .compose(v -> Future.failedFuture(Lockouts.tooManyAttempts(retry))));
   }
 }
