@@ -109,5 +109,6 @@ function sendUnsafe(method, path, body) {
 export const api = {
   get: (path) => send('GET', path),
   post: (path, body = {}) => sendUnsafe('POST', path, body),
+  put: (path, body = {}) => sendUnsafe('PUT', path, body),
   delete: (path, body) => sendUnsafe('DELETE', path, body),
 };

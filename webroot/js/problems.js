@@ -13,12 +13,48 @@ function attemptsLeft(n) {
   return n === 1 ? ' 1 try left before you must start again.' : ` ${n} tries left before you must start again.`;
 }
 
+const AGAIN = ' Please start again.';
+const ADMIN = ' If it happens again, ask your administrator to check the SSO settings.';
+
+// Why single sign-on stopped (/signin?sso_error=code), and organisation settings refused.
+const WORDS = {
+  sso_not_found: 'No organisation signs in with SSO there. Check what you typed, or use your password.',
+  sso_cross_site: 'Another website tried to start this sign-in, so we stopped it.' + AGAIN,
+  sso_state_invalid: 'This sign-in does not match the one started in this browser (used already, or from another tab).' + AGAIN,
+  sso_expired: 'The sign-in took longer than 10 minutes.' + AGAIN,
+  sso_denied: 'Your identity provider did not let you in, or the sign-in was cancelled.' + AGAIN,
+  sso_exchange_failed: 'Your identity provider would not complete the sign-in.' + AGAIN + ADMIN,
+  sso_token_invalid: 'Your identity provider’s answer failed our checks, so nobody was signed in.' + AGAIN + ADMIN,
+  sso_email_unverified: 'Your identity provider did not confirm your email address, so it cannot sign you in.',
+  sso_email_outside_domains: 'Your email address is not at one of your organisation’s verified domains, so its SSO cannot sign you in.',
+  sso_unavailable: 'Your organisation’s identity provider cannot be reached. Please try again in a few minutes.',
+  sso_failed: 'Single sign-on failed on our side. Please try again in a moment.',
+  server_unavailable: 'Gatehouse can’t reach its database right now. Please try again in a moment.',
+  slug_taken: 'Another organisation has this short name.',
+  domain_exists: 'Your organisation already has this domain.',
+  domain_taken: 'Another organisation has already verified this domain.',
+  domain_not_verified: 'The TXT record is not there yet. DNS changes can take a while: check it, and try again in a few minutes.',
+  dns_unavailable: 'DNS did not answer. Please try again in a moment.',
+  last_sso_domain: 'SSO needs this verified domain: switch SSO off first.',
+  no_verified_domain: 'Verify an email domain before switching SSO on: members are recognised by it.',
+  owner_required: 'Only the organisation’s owners can do this.',
+};
+
+// Own keys only: a code from the address bar may be "constructor".
+const said = (code) => (Object.hasOwn(WORDS, code) ? WORDS[code] : null);
+
+// For a code alone, e.g. from the address bar; unknown codes get a general line, never the code.
+export function ssoMessage(code) {
+  return said(code) || 'Single sign-on did not work.' + AGAIN;
+}
+
 // `what` names the thing the person typed, for the wrong-code messages.
 export function messageFor(error, what = 'code') {
   // Whatever a budget calls its refusal, 429 means "wait", and Retry-After says how long.
   if (error.status === 429) {
     return `Too many attempts. For your security, try again ${waitText(error.retryAfterSeconds)}.`;
   }
+  if (said(error.code)) return said(error.code);
   switch (error.code) {
     case 'invalid_credentials':
       return what === 'password' ? 'That password is not correct.' : 'Incorrect email or password.';

@@ -4,11 +4,10 @@
 // "Sign in with SSO" button or a small form). ctx gives:
 //   ctx.email()        the email typed so far (to find the organisation by domain)
 //   ctx.goTo(url)      leaves for a server-provided URL (e.g. /sso/{slug}/start)
-//
-// Nothing is registered yet; "Sign in with SSO" (issue 8) adds itself here:
-//   import { ssoSignIn } from './sso.js';
-//   export const signInMethods = [ssoSignIn];
-export const signInMethods = [];
+
+import { ssoSignIn } from './sso.js';
+
+export const signInMethods = [ssoSignIn];
 
 // Leaves the app for a URL the server gave us (SSO start). Only http(s): a
 // `javascript:` URL must never run, whoever answered.

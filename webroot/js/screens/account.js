@@ -11,6 +11,7 @@ import { withSudo } from '../sudo.js';
 import { loadMe } from '../session.js';
 import { startSetup } from './setup.js';
 import { regenerateCodes } from './recovery.js';
+import { organisationSection } from './organisation.js';
 
 export const LOW_CODES = 3;
 
@@ -28,7 +29,8 @@ export async function act(where, work) {
 
 function ssoNote(organisation) {
   const sso = organisation && (organisation.ssoEnabled || (organisation.sso && organisation.sso.enabled));
-  if (!sso) return null;
+  // Owners keep their password and its second factor as the way in when the provider breaks.
+  if (!sso || organisation.role === 'owner') return null;
   return flash('info', `You sign in through ${organisation.name || 'your organisation'}’s single sign-on (SSO). Two-factor authentication is not used for SSO sign-ins; your identity provider checks you instead.`);
 }
 
@@ -148,6 +150,7 @@ export async function accountScreen(main, { state }, me) {
         h('span', { class: `badge ${tf.enabled ? 'badge--on' : 'badge--off'}`, text: tf.enabled ? 'Enabled' : 'Disabled' })),
       ssoNote(org),
       problems,
-      tf.enabled ? twoFactorOn(tf, problems) : twoFactorOff(problems)));
+      tf.enabled ? twoFactorOn(tf, problems) : twoFactorOff(problems)),
+    organisationSection(me));
   focusHeading(main);
 }

@@ -2,6 +2,7 @@
 
 import { api } from '../api.js';
 import { h, flash } from '../dom.js';
+import { ssoMessage } from '../problems.js';
 import { navigate } from '../router.js';
 import { emailField, passwordField, formError, busy, showError, clearErrors, showFieldError } from '../forms.js';
 import { signInMethods, goTo } from '../signin-methods.js';
@@ -15,6 +16,9 @@ export async function signInScreen(main, { state }) {
   const banner = formError();
   const submit = h('button', { type: 'submit', class: 'btn btn--primary btn--block', text: 'Sign in' });
   const form = h('form', { novalidate: true, 'aria-label': 'Sign in' }, banner, email.wrap, password.wrap, submit);
+  // SSO failures land here as /signin?sso_error=code; the address is tidied so a reload does not repeat it.
+  const ssoError = new URLSearchParams(location.search).get('sso_error');
+  if (ssoError !== null) history.replaceState(state, '', '/signin');
   const next = typeof state.next === 'string' && state.next.startsWith('/') && !state.next.startsWith('//') ? state.next : '/account';
 
   form.addEventListener('submit', async (event) => {
@@ -47,6 +51,7 @@ export async function signInScreen(main, { state }) {
   main.append(h('div', { class: 'auth' },
     h('h1', { class: 'auth__title', text: 'Sign in to Gatehouse' }),
     state.notice ? flash(state.noticeKind || 'info', state.notice) : null,
+    ssoError !== null ? flash('danger', ssoMessage(ssoError)) : null,
     h('div', { class: 'card' },
       form,
       others.length ? h('div', { class: 'alt-signin', id: 'alt-signin' },

@@ -114,6 +114,8 @@ class SignInPagesTest extends GatehouseBrowserTest {
     page.keyboard().type(PASSWORD);
     page.keyboard().press("Enter");
     assertThat(page).hasURL(Pattern.compile("/account$"));
+    // The address changes before the page has drawn (it asks /api/me first): wait for the heading.
+    assertThat(heading(page, "Account and security")).isFocused();
     assertEquals("Account and security", page.evaluate("document.activeElement.textContent"));
   }
 }
