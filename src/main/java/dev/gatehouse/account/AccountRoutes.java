@@ -109,6 +109,7 @@ public final class AccountRoutes implements RouteModule {
     sudoGuard.begin(user)
         .compose(charge -> accounts.byId(user)
             .compose(found -> hasher.verify(found.map(Account::passwordHash).orElse(null), password))
+            .recover(err -> sudoGuard.abandon(charge).transform(v -> Future.<Boolean>failedFuture(err)))
             .compose(ok -> sudoGuard.settle(charge, ok, ClientInfo.of(ctx, trustedProxies))))
         .onSuccess(v -> {
           long until = clock.millis() + Sudo.VALIDITY.toMillis();

@@ -28,6 +28,11 @@ public final class SudoGuard {
         : Future.failedFuture(Lockouts.tooManyAttempts(charge.retryAfterSeconds())));
   }
 
+  /** The password was never checked (the hashing queue was full, say): the attempt is given back. */
+  public Future<Void> abandon(AttemptBudget.Charge charge) {
+    return budget.refund(charge).recover(err -> Future.succeededFuture());
+  }
+
   /** Succeeds for the right password (the budget is reset); else fails with 401, or 429 when this used it up. */
   public Future<Void> settle(AttemptBudget.Charge charge, boolean right, ClientInfo client) {
     if (right) {
