@@ -34,6 +34,12 @@ import dev.gatehouse.sso.OrganisationRoutes;
 import dev.gatehouse.sso.OrganisationSsoPolicy;
 import dev.gatehouse.sso.Organisations;
 import dev.gatehouse.sso.SsoSignIn;
+import dev.gatehouse.throttle.Budgets;
+import dev.gatehouse.throttle.CodeBudgets;
+import dev.gatehouse.throttle.DisableGuard;
+import dev.gatehouse.throttle.GuardedSecondFactor;
+import dev.gatehouse.throttle.PasswordGuard;
+import dev.gatehouse.throttle.SudoGuard;
 import io.vertx.config.ConfigRetriever;
 import io.vertx.config.ConfigRetrieverOptions;
 import io.vertx.config.ConfigStoreOptions;
@@ -71,9 +77,10 @@ public final class Gatehouse {
   private final PasswordHasher hasher;
   private final List<HttpVerticle> verticles;
   private final String deploymentId;
+  private final Housekeeping housekeeping;
 
   private Gatehouse(Vertx vertx, Settings settings, EmbeddedDatabase embedded, Pool pool, PasswordHasher hasher,
-                    List<HttpVerticle> verticles, String deploymentId) {
+                    List<HttpVerticle> verticles, String deploymentId, Housekeeping housekeeping) {
     this.vertx = vertx;
     this.settings = settings;
     this.embedded = embedded;
@@ -81,6 +88,7 @@ public final class Gatehouse {
     this.hasher = hasher;
     this.verticles = verticles;
     this.deploymentId = deploymentId;
+    this.housekeeping = housekeeping;
   }
 
   /** Reads the configuration (defaults, file, environment, then {@code overrides}) and starts. */
@@ -172,6 +180,8 @@ public final class Gatehouse {
     Accounts accounts = new Accounts(pool);
     SecurityEvents events = new SecurityEvents(pool);
     List<String> proxies = settings.trustedProxies();
+    Budgets budgets = Budgets.from(settings, pool, clock);
+    CodeBudgets codeBudgets = new CodeBudgets(budgets, events);
 
     // The factor and SSO packages plug in here.
     Envelope envelope = new Envelope(keys);
@@ -189,8 +199,11 @@ public final class Gatehouse {
     String publicUrl = settings.publicUrl().toString();
 
     List<RouteModule> modules = List.of(
-        new SignInFlow(accounts, hasher, secondFactor, sso, events, proxies, clock),
-        new AccountRoutes(accounts, hasher, PasswordPolicy.load(), events, profile, proxies, clock),
+        new SignInFlow(accounts, hasher, new GuardedSecondFactor(secondFactor, codeBudgets, events), sso, events,
+            new PasswordGuard(budgets.passwordAccount(), budgets.passwordAddress(), events), proxies, clock),
+        new AccountRoutes(accounts, hasher, PasswordPolicy.load(), events, profile,
+            new SudoGuard(budgets.sudo(), events), proxies, clock),
+        new DisableGuard(codeBudgets, secondFactor, proxies, clock),
         new TwoFactorSettings(pool, accounts, totp, recoveryCodes, events, settings.issuer(), proxies, clock),
         new RecoveryCodeSettings(pool, accounts, recoveryCodes, events, HandlebarsTemplateEngine.create(vertx),
             settings.issuer(), proxies, clock),
@@ -213,7 +226,8 @@ public final class Gatehouse {
           return Future.failedFuture(new IllegalStateException("the HTTP server did not start on port "
               + settings.httpPort() + ": " + err.getMessage(), err));
         })
-        .map(id -> new Gatehouse(vertx, settings, db, pool, hasher, verticles, id));
+        .map(id -> new Gatehouse(vertx, settings, db, pool, hasher, verticles, id,
+            new Housekeeping(vertx, pool, settings, clock).start()));
   }
 
   private static String origin(Settings settings) {
@@ -233,8 +247,14 @@ public final class Gatehouse {
     return pool;
   }
 
+  /** Runs one round of housekeeping now (pruning old security events and expired budgets). */
+  public Future<Void> housekeeping() {
+    return housekeeping.run();
+  }
+
   /** Stops accepting, finishes requests in flight, closes the pool and stops the embedded database. */
   public Future<Void> close() {
+    housekeeping.stop();
     return vertx.undeploy(deploymentId)
         .eventually(() -> {
           hasher.close();

@@ -25,6 +25,7 @@ public final class Browser {
   private final CookieManager cookies = new CookieManager(null, CookiePolicy.ACCEPT_ALL);
   private final HttpClient client;
   private boolean sendCsrf = true;
+  private final java.util.Map<String, String> extraHeaders = new java.util.LinkedHashMap<>();
 
   public Browser(String base) {
     this.base = base;
@@ -35,6 +36,16 @@ public final class Browser {
   /** A browser that forgets to send the CSRF header (a cross-site form post, say). */
   public Browser withoutCsrf() {
     sendCsrf = false;
+    return this;
+  }
+
+  /** Sends this header on every request from now on (e.g. {@code X-Forwarded-For}); null removes it. */
+  public Browser header(String name, String value) {
+    if (value == null) {
+      extraHeaders.remove(name);
+    } else {
+      extraHeaders.put(name, value);
+    }
     return this;
   }
 
@@ -71,8 +82,10 @@ public final class Browser {
   }
 
   public HttpRequest.Builder request(String path) {
-    return HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30))
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30))
         .header("User-Agent", "GatehouseTest/1.0");
+    extraHeaders.forEach(b::header);
+    return b;
   }
 
   private Response unsafe(String method, String path, Object json) {
