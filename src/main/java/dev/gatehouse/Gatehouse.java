@@ -28,6 +28,19 @@ import dev.gatehouse.totp.TwoFactorStatus;
 import io.vertx.ext.web.templ.handlebars.HandlebarsTemplateEngine;
 import dev.gatehouse.signin.SignInFlow;
 import dev.gatehouse.signin.SsoPolicy;
+import dev.gatehouse.sso.DomainVerifier;
+import dev.gatehouse.sso.IdentityProviders;
+import dev.gatehouse.sso.OrganisationProfile;
+import dev.gatehouse.sso.OrganisationRoutes;
+import dev.gatehouse.sso.OrganisationSsoPolicy;
+import dev.gatehouse.sso.Organisations;
+import dev.gatehouse.sso.SsoSignIn;
+import dev.gatehouse.throttle.Budgets;
+import dev.gatehouse.throttle.CodeBudgets;
+import dev.gatehouse.throttle.DisableGuard;
+import dev.gatehouse.throttle.GuardedSecondFactor;
+import dev.gatehouse.throttle.PasswordGuard;
+import dev.gatehouse.throttle.SudoGuard;
 import io.vertx.config.ConfigRetriever;
 import io.vertx.config.ConfigRetrieverOptions;
 import io.vertx.config.ConfigStoreOptions;
@@ -65,9 +78,10 @@ public final class Gatehouse {
   private final PasswordHasher hasher;
   private final List<HttpVerticle> verticles;
   private final String deploymentId;
+  private final Housekeeping housekeeping;
 
   private Gatehouse(Vertx vertx, Settings settings, EmbeddedDatabase embedded, Pool pool, PasswordHasher hasher,
-                    List<HttpVerticle> verticles, String deploymentId) {
+                    List<HttpVerticle> verticles, String deploymentId, Housekeeping housekeeping) {
     this.vertx = vertx;
     this.settings = settings;
     this.embedded = embedded;
@@ -75,6 +89,7 @@ public final class Gatehouse {
     this.hasher = hasher;
     this.verticles = verticles;
     this.deploymentId = deploymentId;
+    this.housekeeping = housekeeping;
   }
 
   /** Reads the configuration (defaults, file, environment, then {@code overrides}) and starts. */
@@ -166,6 +181,8 @@ public final class Gatehouse {
     Accounts accounts = new Accounts(pool);
     SecurityEvents events = new SecurityEvents(pool);
     List<String> proxies = settings.trustedProxies();
+    Budgets budgets = Budgets.from(settings, pool, clock);
+    CodeBudgets codeBudgets = new CodeBudgets(budgets, events);
 
     // The factor and SSO packages plug in here.
     Envelope envelope = new Envelope(keys);
@@ -173,16 +190,28 @@ public final class Gatehouse {
     RecoveryCodes recoveryCodes = new RecoveryCodes(envelope, new LookupHash(keys));
     SecondFactor secondFactor = new SecondFactors(List.of(new TotpFactor(pool, totp),
         new RecoveryCodeFactor(pool, recoveryCodes, events)));
-    SsoPolicy sso = SsoPolicy.NONE;
+    Organisations organisations = new Organisations(pool);
+    SsoPolicy sso = new OrganisationSsoPolicy(organisations);
     List<ProfileSection> profile = new ArrayList<>();
     profile.add(new TwoFactorStatus(pool));
+    profile.add(new OrganisationProfile(organisations));
+    IdentityProviders identityProviders = new IdentityProviders(vertx, envelope,
+        java.time.Duration.ofSeconds(settings.integer(IdentityProviders.DISCOVERY_TTL_SECONDS, 300, 0, 86_400)));
+    String publicUrl = settings.publicUrl().toString();
 
     List<RouteModule> modules = List.of(
-        new SignInFlow(accounts, hasher, secondFactor, sso, events, proxies, clock),
-        new AccountRoutes(accounts, hasher, PasswordPolicy.load(), events, profile, proxies, clock),
+        new SignInFlow(accounts, hasher, new GuardedSecondFactor(secondFactor, codeBudgets, events), sso, events,
+            new PasswordGuard(budgets.passwordAccount(), budgets.passwordAddress(), events), proxies, clock),
+        new AccountRoutes(accounts, hasher, PasswordPolicy.load(), events, profile,
+            new SudoGuard(budgets.sudo(), events), proxies, clock),
+        new DisableGuard(codeBudgets, secondFactor, proxies, clock),
         new TwoFactorSettings(pool, accounts, totp, recoveryCodes, events, settings.issuer(), proxies, clock),
         new RecoveryCodeSettings(pool, accounts, recoveryCodes, events, HandlebarsTemplateEngine.create(vertx),
-            settings.issuer(), proxies, clock));
+            settings.issuer(), proxies, clock),
+        new OrganisationRoutes(organisations, identityProviders,
+            new DomainVerifier(vertx, settings.text(DomainVerifier.DNS_SERVER, null)), envelope, events, publicUrl,
+            Boolean.parseBoolean(settings.text(OrganisationRoutes.ALLOW_HTTP_ISSUERS, "false")), proxies, clock),
+        new SsoSignIn(organisations, identityProviders, events, publicUrl, proxies, clock));
 
     SessionStore sessions = LocalSessionStore.create(vertx);
     List<RouteModule> routes = BenchRoutes.enabled(settings) ? BenchRoutes.with(modules, pool, sessions, hasher) : modules;
@@ -199,7 +228,8 @@ public final class Gatehouse {
           return Future.failedFuture(new IllegalStateException("the HTTP server did not start on port "
               + settings.httpPort() + ": " + err.getMessage(), err));
         })
-        .map(id -> new Gatehouse(vertx, settings, db, pool, hasher, verticles, id));
+        .map(id -> new Gatehouse(vertx, settings, db, pool, hasher, verticles, id,
+            new Housekeeping(vertx, pool, settings, clock).start()));
   }
 
   private static String origin(Settings settings) {
@@ -219,8 +249,14 @@ public final class Gatehouse {
     return pool;
   }
 
+  /** Runs one round of housekeeping now (pruning old security events and expired budgets). */
+  public Future<Void> housekeeping() {
+    return housekeeping.run();
+  }
+
   /** Stops accepting, finishes requests in flight, closes the pool and stops the embedded database. */
   public Future<Void> close() {
+    housekeeping.stop();
     return vertx.undeploy(deploymentId)
         .eventually(() -> {
           hasher.close();

@@ -7,6 +7,7 @@ import dev.gatehouse.http.JsonBody;
 import dev.gatehouse.http.Problem;
 import dev.gatehouse.http.RouteModule;
 import dev.gatehouse.signin.SessionUser;
+import dev.gatehouse.throttle.SudoGuard;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -29,16 +30,18 @@ public final class AccountRoutes implements RouteModule {
   private final PasswordPolicy policy;
   private final SecurityEvents events;
   private final List<ProfileSection> sections;
+  private final SudoGuard sudoGuard;
   private final List<String> trustedProxies;
   private final Clock clock;
 
   public AccountRoutes(Accounts accounts, PasswordHasher hasher, PasswordPolicy policy, SecurityEvents events,
-                       List<ProfileSection> sections, List<String> trustedProxies, Clock clock) {
+                       List<ProfileSection> sections, SudoGuard sudoGuard, List<String> trustedProxies, Clock clock) {
     this.accounts = accounts;
     this.hasher = hasher;
     this.policy = policy;
     this.events = events;
     this.sections = sections;
+    this.sudoGuard = sudoGuard;
     this.trustedProxies = trustedProxies;
     this.clock = clock;
   }
@@ -102,13 +105,13 @@ public final class AccountRoutes implements RouteModule {
     JsonBody body = JsonBody.read(ctx, "password");
     String password = body.requiredString("password", 1024);
     UUID user = SessionUser.id(ctx);
-    accounts.byId(user)
-        .compose(found -> hasher.verify(found.map(Account::passwordHash).orElse(null), password))
-        .onSuccess(ok -> {
-          if (!ok) {
-            ctx.fail(Problem.unauthorized("invalid_password", "That password is not right."));
-            return;
-          }
+    // A stolen session must not become a password-guessing oracle: sudo has a budget of its own.
+    sudoGuard.begin(user)
+        .compose(charge -> accounts.byId(user)
+            .compose(found -> hasher.verify(found.map(Account::passwordHash).orElse(null), password))
+            .recover(err -> sudoGuard.abandon(charge).transform(v -> Future.<Boolean>failedFuture(err)))
+            .compose(ok -> sudoGuard.settle(charge, ok, ClientInfo.of(ctx, trustedProxies))))
+        .onSuccess(v -> {
           long until = clock.millis() + Sudo.VALIDITY.toMillis();
           SessionUser.grantSudo(ctx, until);
           ctx.response().setStatusCode(204).end();

@@ -51,7 +51,9 @@ public final class HttpVerticle extends VerticleBase {
     router.route().handler(new SecurityHeaders(settings.https()));
     new Health(pool).mount(router);
     router.routeWithRegex(HttpMethod.GET, ASSET).handler(StaticHandler.create(settings.webroot())
-        .setCachingEnabled(true).setMaxAgeSeconds(300).setIncludeHidden(false).setDirectoryListing(false));
+        .setCachingEnabled(true).setMaxAgeSeconds(300).setIncludeHidden(false).setDirectoryListing(false))
+        // A missing script or stylesheet is a 404, not the app's page: a broken path must show.
+        .handler(ctx -> ctx.fail(Problem.notFound()));
     router.route().handler(SessionHandler.create(sessions)
         .setSessionCookieName(settings.https() ? "__Host-gatehouse" : "gatehouse")
         .setCookieHttpOnlyFlag(true)

@@ -8,7 +8,9 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
+import dev.gatehouse.http.Problem;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 
 /** The second sign-in step with a recovery code instead of the app: {@code {"recoveryCode": "…"}}. */
@@ -46,6 +48,13 @@ public final class RecoveryCodeFactor implements SecondFactor {
     return codes.spend(pool, userId, code)
         .compose(remaining -> events.record(userId, USED, client, new JsonObject().put("remaining", remaining))
             .map(v -> new Verified(METHOD, new JsonObject().put("recoveryCodesRemaining", remaining))));
+  }
+
+  @Override
+  public Optional<Problem> malformed(JsonBody body) {
+    String code = codeField(body);
+    return code == null || RecoveryCode.parse(code).isEmpty() ? Optional.of(RecoveryCodes.malformed())
+        : Optional.empty();
   }
 
   @Override

@@ -5,7 +5,10 @@ import dev.gatehouse.http.JsonBody;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 
+import dev.gatehouse.http.Problem;
+
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 
 /**
@@ -25,6 +28,14 @@ public interface SecondFactor {
    * (counted), others as they are.
    */
   Future<Verified> verify(UUID userId, JsonBody body, ClientInfo client);
+
+  /**
+   * The 400 for a body whose code is malformed, judged by its form alone (no lookup, no write), so
+   * that nothing is counted or stored for it; empty when the form is fine.
+   */
+  default Optional<Problem> malformed(JsonBody body) {
+    return Optional.empty();
+  }
 
   /** The body fields the second step accepts. */
   List<String> fields();

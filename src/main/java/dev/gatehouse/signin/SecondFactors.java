@@ -6,6 +6,7 @@ import dev.gatehouse.http.Problem;
 import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 
 /**
@@ -43,6 +44,14 @@ public final class SecondFactors implements SecondFactor {
           "Send exactly one of: " + String.join(", ", fields) + ".").with("allowed", fields));
     }
     return named.get(0).verify(userId, body, client);
+  }
+
+  @Override
+  public Optional<Problem> malformed(JsonBody body) {
+    List<SecondFactor> named = factors.stream().filter(f -> f.fields().stream().anyMatch(body::has)).toList();
+    return named.size() != 1 ? Optional.of(Problem.badRequest("invalid_field",
+        "Send exactly one of: " + String.join(", ", fields) + ".").with("allowed", fields))
+        : named.get(0).malformed(body);
   }
 
   @Override

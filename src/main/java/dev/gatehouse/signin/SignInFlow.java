@@ -8,6 +8,7 @@ import dev.gatehouse.http.ClientInfo;
 import dev.gatehouse.http.JsonBody;
 import dev.gatehouse.http.Problem;
 import dev.gatehouse.http.RouteModule;
+import dev.gatehouse.throttle.PasswordGuard;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -37,16 +38,18 @@ public final class SignInFlow implements RouteModule {
   private final SecondFactor secondFactor;
   private final SsoPolicy sso;
   private final SecurityEvents events;
+  private final PasswordGuard passwordGuard;
   private final List<String> trustedProxies;
   private final Clock clock;
 
   public SignInFlow(Accounts accounts, PasswordHasher hasher, SecondFactor secondFactor, SsoPolicy sso,
-                    SecurityEvents events, List<String> trustedProxies, Clock clock) {
+                    SecurityEvents events, PasswordGuard passwordGuard, List<String> trustedProxies, Clock clock) {
     this.accounts = accounts;
     this.hasher = hasher;
     this.secondFactor = secondFactor;
     this.sso = sso;
     this.events = events;
+    this.passwordGuard = passwordGuard;
     this.trustedProxies = trustedProxies;
     this.clock = clock;
   }
@@ -64,23 +67,10 @@ public final class SignInFlow implements RouteModule {
     String password = body.requiredString("password", MAX_PASSWORD_INPUT);
     ClientInfo client = ClientInfo.of(ctx, trustedProxies);
     Optional<String> email = Accounts.normaliseEmail(emailInput);
-    Future<Optional<Account>> found = email.isPresent() ? accounts.byEmail(email.get())
-        : Future.succeededFuture(Optional.empty());
-    found.compose(account -> {
-          String hash = account.map(Account::passwordHash).orElse(null);
-          // Unknown emails verify against a dummy hash: same work, same answer, similar time.
-          return hasher.verify(hash, password).map(ok -> ok ? account : Optional.<Account>empty())
-              .onSuccess(ok -> {
-                if (ok.isEmpty() && account.isPresent()) {
-                  events.record(account.get().id(), SecurityEvents.PASSWORD_FAILED, client, null);
-                }
-              });
-        })
-        .compose(account -> {
-          if (account.isEmpty()) {
-            return Future.failedFuture(invalidCredentials());
-          }
-          Account user = account.get();
+    // Budgets first: a blocked attacker costs no hash, and unknown emails are charged like known ones.
+    passwordGuard.begin(email, client)
+        .compose(attempt -> checkPassword(attempt, email, password, client))
+        .compose(user -> {
           rehashIfNeeded(user, password);
           return sso.requiredFor(user.id()).compose(ssoUrl -> {
             if (ssoUrl.isPresent()) {
@@ -92,6 +82,29 @@ public final class SignInFlow implements RouteModule {
         })
         .onSuccess(response -> ctx.json(response))
         .onFailure(ctx::fail);
+  }
+
+  /** The account whose password this is; else 401 invalid_credentials (or 429 when that used a budget up). */
+  private Future<Account> checkPassword(PasswordGuard.Attempt attempt, Optional<String> email, String password,
+                                        ClientInfo client) {
+    Future<Optional<Account>> found = email.isPresent() ? accounts.byEmail(email.get())
+        : Future.succeededFuture(Optional.empty());
+    return found.compose(account -> {
+      String hash = account.map(Account::passwordHash).orElse(null);
+      // Unknown emails verify against a dummy hash: same work, same answer, similar time.
+      return hasher.verify(hash, password)
+          .recover(err -> passwordGuard.abandon(attempt).transform(v -> Future.<Boolean>failedFuture(err)))
+          .compose(ok -> {
+            if (ok) {
+              return passwordGuard.succeeded(attempt).map(account.get());
+            }
+            if (account.isPresent()) {
+              events.record(account.get().id(), SecurityEvents.PASSWORD_FAILED, client, null);
+            }
+            return passwordGuard.failed(attempt, account.map(Account::id), client)
+                .compose(blocked -> Future.<Account>failedFuture(blocked.orElse(invalidCredentials())));
+          });
+    });
   }
 
   private JsonObject afterPassword(RoutingContext ctx, Account user, List<String> methods, ClientInfo client) {
@@ -122,6 +135,11 @@ public final class SignInFlow implements RouteModule {
     ClientInfo client = ClientInfo.of(ctx, trustedProxies);
     String attempted = body.has("recoveryCode") ? "recovery_code" : "totp";
     secondFactor.verify(user, body, client)
+        // A wrong code is in the security log before the answer goes out, so the log keeps the order.
+        .recover(err -> err instanceof Problem p && "invalid_code".equals(p.code())
+            ? events.record(user, "signin.second_step_failed", client, new JsonObject().put("method", attempted))
+                .compose(v -> Future.<SecondFactor.Verified>failedFuture(err))
+            : Future.failedFuture(err))
         .onSuccess(verified -> {
           // The session may have been signed out or restarted while the code was checked.
           if (!pendingUser.equals(session.get(SessionUser.PENDING_USER))) {
@@ -129,12 +147,11 @@ public final class SignInFlow implements RouteModule {
             return;
           }
           SessionUser.signIn(ctx, user, verified.method(), clock);
-          events.record(user, SecurityEvents.SIGNED_IN, client, new JsonObject().put("method", verified.method()));
-          ctx.json(new JsonObject().put("state", "signed_in").mergeIn(verified.response()));
+          events.record(user, SecurityEvents.SIGNED_IN, client, new JsonObject().put("method", verified.method()))
+              .onComplete(v -> ctx.json(new JsonObject().put("state", "signed_in").mergeIn(verified.response())));
         })
         .onFailure(err -> {
           if (err instanceof Problem p && "invalid_code".equals(p.code())) {
-            events.record(user, "signin.second_step_failed", client, new JsonObject().put("method", attempted));
             Integer failures = session.get(SessionUser.PENDING_FAILURES);
             int now = (failures == null ? 0 : failures) + 1;
             if (now >= MAX_PENDING_FAILURES) {

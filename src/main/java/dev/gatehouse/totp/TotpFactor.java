@@ -6,7 +6,9 @@ import dev.gatehouse.signin.SecondFactor;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
+import dev.gatehouse.http.Problem;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 
 /** The second sign-in step with a code from the authenticator app: {@code {"code": "123456"}}. */
@@ -36,6 +38,13 @@ public final class TotpFactor implements SecondFactor {
       return Future.failedFuture(TotpCredentials.malformed());
     }
     return credentials.use(pool, userId, code).map(step -> new Verified(METHOD, new JsonObject()));
+  }
+
+  @Override
+  public Optional<Problem> malformed(JsonBody body) {
+    String code = codeField(body);
+    return code == null || SubmittedCode.normalise(code).isEmpty() ? Optional.of(TotpCredentials.malformed())
+        : Optional.empty();
   }
 
   @Override

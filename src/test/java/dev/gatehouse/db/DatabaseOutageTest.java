@@ -34,10 +34,12 @@ class DatabaseOutageTest {
       assertEquals(200, browser.signIn(email, "correct horse battery").status());
 
       db.close();
-      for (String what : new String[] {"sign-up", "me", "ready"}) {
+      for (String what : new String[] {"sign-up", "sign-in", "me", "ready"}) {
         long start = System.nanoTime();
         Response r = switch (what) {
           case "sign-up" -> browser.signUp(Emails.unique("lost"), "correct horse battery");
+          // The attempt budgets live in the database too: no budget, no guess (fail closed).
+          case "sign-in" -> server.browser().signIn(email, "correct horse battery");
           case "me" -> browser.get("/api/me");
           default -> browser.get("/health/ready");
         };

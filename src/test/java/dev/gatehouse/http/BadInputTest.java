@@ -129,6 +129,7 @@ class BadInputTest {
     assertEquals(200, account.status());
     assertTrue(account.header("Content-Type").startsWith("text/html"));
     assertTrue(browser.cookie("XSRF-TOKEN").isPresent(), "the page sets the CSRF cookie");
+    assertEquals(404, browser.get("/js/no-such-module.js").status(), "a missing asset is not the app's page");
     Response missing = browser.get("/api/does-not-exist");
     assertEquals(404, missing.status());
     assertEquals("application/problem+json", missing.header("Content-Type"));

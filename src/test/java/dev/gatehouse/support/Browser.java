@@ -25,6 +25,7 @@ public final class Browser {
   private final CookieManager cookies = new CookieManager(null, CookiePolicy.ACCEPT_ALL);
   private final HttpClient client;
   private boolean sendCsrf = true;
+  private final java.util.Map<String, String> extraHeaders = new java.util.LinkedHashMap<>();
 
   public Browser(String base) {
     this.base = base;
@@ -38,12 +39,26 @@ public final class Browser {
     return this;
   }
 
+  /** Sends this header on every request from now on (e.g. {@code X-Forwarded-For}); null removes it. */
+  public Browser header(String name, String value) {
+    if (value == null) {
+      extraHeaders.remove(name);
+    } else {
+      extraHeaders.put(name, value);
+    }
+    return this;
+  }
+
   public Response get(String path) {
     return send(request(path).GET().build());
   }
 
   public Response post(String path, Object json) {
     return unsafe("POST", path, json);
+  }
+
+  public Response put(String path, Object json) {
+    return unsafe("PUT", path, json);
   }
 
   public Response delete(String path) {
@@ -67,8 +82,10 @@ public final class Browser {
   }
 
   public HttpRequest.Builder request(String path) {
-    return HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30))
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30))
         .header("User-Agent", "GatehouseTest/1.0");
+    extraHeaders.forEach(b::header);
+    return b;
   }
 
   private Response unsafe(String method, String path, Object json) {

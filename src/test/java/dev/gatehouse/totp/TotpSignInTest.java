@@ -34,7 +34,9 @@ class TotpSignInTest {
 
   @BeforeAll
   static void start(Vertx vertx) {
-    server = TestServer.start(vertx, new JsonObject(), CLOCK);
+    // The attempt budgets have tests of their own (throttle/); here the single-use guards are what is proven.
+    server = TestServer.start(vertx, new JsonObject().put("GATEHOUSE_SECOND_STEP_LIMIT", 1000)
+        .put("GATEHOUSE_RECOVERY_CODE_LIMIT", 1000), CLOCK);
   }
 
   @AfterAll

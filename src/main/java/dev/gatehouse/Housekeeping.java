@@ -1,0 +1,65 @@
+package dev.gatehouse;
+
+import dev.gatehouse.audit.EventRetention;
+import dev.gatehouse.throttle.AttemptBudget;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Pool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.time.Duration;
+
+/**
+ * A periodic timer (every node runs one; the statements are safe to run concurrently) that prunes
+ * security events past their retention period and attempt budgets that have expired.
+ */
+final class Housekeeping {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Housekeeping.class);
+  static final String INTERVAL_SECONDS = "GATEHOUSE_HOUSEKEEPING_INTERVAL_SECONDS";
+
+  private final Vertx vertx;
+  private final Pool pool;
+  private final EventRetention events;
+  private final Duration retention;
+  private final Clock clock;
+  private final long interval;
+  private long timer = -1;
+
+  Housekeeping(Vertx vertx, Pool pool, Settings settings, Clock clock) {
+    this.vertx = vertx;
+    this.pool = pool;
+    this.events = new EventRetention(pool);
+    this.retention = Duration.ofDays(settings.integer(EventRetention.RETENTION_DAYS, 90, 1, 36_500));
+    this.clock = clock;
+    this.interval = settings.integer(INTERVAL_SECONDS, 3600, 1, 7 * 86_400) * 1000L;
+  }
+
+  /** Starts the timer: a first round within a minute of startup, then every interval. */
+  Housekeeping start() {
+    timer = vertx.setPeriodic(Math.min(interval, 60_000), interval, id -> run());
+    return this;
+  }
+
+  /** One round; failures (the database away, say) are logged and retried at the next tick. */
+  Future<Void> run() {
+    return events.pruneBefore(clock.instant().minus(retention))
+        .compose(pruned -> AttemptBudget.pruneExpired(pool, clock.instant()).map(budgets -> {
+          if (pruned > 0 || budgets > 0) {
+            LOG.info("Housekeeping: pruned {} security event(s) older than {} days and {} expired attempt budget(s)",
+                pruned, retention.toDays(), budgets);
+          }
+          return (Void) null;
+        }))
+        .onFailure(err -> LOG.warn("Housekeeping skipped: {}", err.toString()));
+  }
+
+  void stop() {
+    if (timer >= 0) {
+      vertx.cancelTimer(timer);
+      timer = -1;
+    }
+  }
+}

@@ -1,0 +1,221 @@
+package dev.gatehouse.sso;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.Tuple;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+/** The organisation tables: every query about organisations, their domains and members sits here. */
+public final class Organisations {
+
+  private static final String COLUMNS = "o.id, o.slug, o.name, o.sso_issuer, o.sso_client_id, o.sso_client_secret, o.sso_enabled";
+
+  private static final String INSERT = """
+      INSERT INTO organisations (slug, name) VALUES ($1, $2)
+      RETURNING id, slug, name, sso_issuer, sso_client_id, sso_client_secret, sso_enabled""";
+  private static final String ADD_MEMBER = """
+      INSERT INTO organisation_members (organisation_id, user_id, role) VALUES ($1, $2, $3)
+      ON CONFLICT (organisation_id, user_id) DO NOTHING RETURNING role""";
+  private static final String BY_SLUG = "SELECT " + COLUMNS + " FROM organisations o WHERE o.slug = $1";
+  private static final String ROLE = "SELECT role FROM organisation_members WHERE organisation_id = $1 AND user_id = $2";
+  private static final String MEMBERSHIPS = """
+      SELECT o.slug, o.name, o.sso_enabled, m.role FROM organisation_members m
+      JOIN organisations o ON o.id = m.organisation_id
+      WHERE m.user_id = $1 ORDER BY m.role = 'owner' DESC, m.joined_at, o.slug""";
+  private static final String MEMBERS = """
+      SELECT u.id, u.email, u.name, m.role, m.joined_at, u.password_hash IS NOT NULL AS has_password
+      FROM organisation_members m JOIN users u ON u.id = m.user_id
+      WHERE m.organisation_id = $1 ORDER BY m.role = 'owner' DESC, u.email""";
+  private static final String DOMAINS = """
+      SELECT domain, verification_token, verified_at FROM organisation_domains
+      WHERE organisation_id = $1 ORDER BY domain""";
+  private static final String ADD_DOMAIN = """
+      INSERT INTO organisation_domains (organisation_id, domain, verification_token) VALUES ($1, $2, $3)
+      ON CONFLICT (organisation_id, domain) DO NOTHING RETURNING domain, verification_token, verified_at""";
+  private static final String DOMAIN = """
+      SELECT domain, verification_token, verified_at FROM organisation_domains
+      WHERE organisation_id = $1 AND domain = $2""";
+  private static final String MARK_VERIFIED = """
+      UPDATE organisation_domains SET verified_at = now()
+      WHERE organisation_id = $1 AND domain = $2 AND verified_at IS NULL
+      RETURNING domain, verification_token, verified_at""";
+  private static final String REMOVE_DOMAIN = "DELETE FROM organisation_domains WHERE organisation_id = $1 AND domain = $2";
+  private static final String UPDATE_SSO = """
+      UPDATE organisations SET sso_issuer = $2, sso_client_id = $3, sso_client_secret = $4, sso_enabled = $5,
+        updated_at = now()
+      WHERE id = $1 RETURNING id, slug, name, sso_issuer, sso_client_id, sso_client_secret, sso_enabled""";
+  private static final String RENAME = "UPDATE organisations SET name = $2, updated_at = now() WHERE id = $1";
+  /** Only verified domains of organisations with SSO on: what discovery and sign-in go by. */
+  private static final String SSO_BY_DOMAIN = "SELECT " + COLUMNS + """
+       FROM organisation_domains d JOIN organisations o ON o.id = d.organisation_id
+      WHERE d.domain = $1 AND d.verified_at IS NOT NULL AND o.sso_enabled""";
+  private static final String HAS_VERIFIED_DOMAIN = """
+      SELECT 1 FROM organisation_domains WHERE organisation_id = $1 AND domain = $2 AND verified_at IS NOT NULL""";
+  /**
+   * The organisation whose provider a user must sign in through: SSO is on, and the user is one of
+   * its members or has an email at one of its verified domains. Owners of that organisation keep
+   * their password (and its 2FA) as the way back in when the provider is broken.
+   */
+  private static final String SSO_REQUIRED = """
+      SELECT o.slug, u.email FROM organisations o, users u
+      WHERE u.id = $1 AND o.sso_enabled
+        AND (EXISTS (SELECT 1 FROM organisation_members m WHERE m.organisation_id = o.id AND m.user_id = u.id)
+          OR EXISTS (SELECT 1 FROM organisation_domains d WHERE d.organisation_id = o.id AND d.verified_at IS NOT NULL
+                       AND d.domain = split_part(u.email, '@', 2)))
+        AND NOT EXISTS (SELECT 1 FROM organisation_members m WHERE m.organisation_id = o.id AND m.user_id = u.id
+                          AND m.role = 'owner')
+      ORDER BY o.slug LIMIT 1""";
+  private static final String INSERT_SSO_USER = """
+      INSERT INTO users (email, name, password_hash) VALUES ($1, $2, NULL)
+      ON CONFLICT (email) DO NOTHING RETURNING id""";
+  private static final String USER_BY_EMAIL = "SELECT id FROM users WHERE email = $1";
+
+  private final Pool pool;
+
+  public Organisations(Pool pool) {
+    this.pool = pool;
+  }
+
+  /** Creates the organisation with its creator as owner, in one transaction. */
+  public Future<Organisation> create(String slug, String name, UUID owner) {
+    return pool.withTransaction(conn -> conn.preparedQuery(INSERT).execute(Tuple.of(slug, name))
+        .map(rows -> Organisation.from(rows.iterator().next()))
+        .compose(org -> conn.preparedQuery(ADD_MEMBER).execute(Tuple.of(org.id(), owner, Membership.OWNER)).map(org)));
+  }
+
+  public Future<Optional<Organisation>> bySlug(String slug) {
+    return pool.preparedQuery(BY_SLUG).execute(Tuple.of(slug)).map(rows -> first(rows).map(Organisation::from));
+  }
+
+  /** The user's role in the organisation, or empty for a non-member. */
+  public Future<Optional<String>> role(UUID organisation, UUID user) {
+    return pool.preparedQuery(ROLE).execute(Tuple.of(organisation, user))
+        .map(rows -> first(rows).map(row -> row.getString("role")));
+  }
+
+  /** Every organisation the user belongs to, those they own first. */
+  public Future<List<Membership>> memberships(UUID user) {
+    return pool.preparedQuery(MEMBERSHIPS).execute(Tuple.of(user)).map(rows -> {
+      List<Membership> list = new ArrayList<>();
+      for (Row row : rows) {
+        list.add(new Membership(row.getString("slug"), row.getString("name"), row.getString("role"),
+            row.getBoolean("sso_enabled")));
+      }
+      return list;
+    });
+  }
+
+  public Future<JsonArray> members(UUID organisation) {
+    return pool.preparedQuery(MEMBERS).execute(Tuple.of(organisation)).map(rows -> {
+      JsonArray members = new JsonArray();
+      for (Row row : rows) {
+        members.add(new JsonObject()
+            .put("id", row.getUUID("id").toString())
+            .put("email", row.getString("email"))
+            .put("name", row.getString("name"))
+            .put("role", row.getString("role"))
+            .put("joinedAt", row.getOffsetDateTime("joined_at").toInstant().toString())
+            .put("passwordSet", row.getBoolean("has_password")));
+      }
+      return members;
+    });
+  }
+
+  public Future<List<OrganisationDomain>> domains(UUID organisation) {
+    return pool.preparedQuery(DOMAINS).execute(Tuple.of(organisation)).map(rows -> {
+      List<OrganisationDomain> list = new ArrayList<>();
+      rows.forEach(row -> list.add(OrganisationDomain.from(row)));
+      return list;
+    });
+  }
+
+  public Future<Optional<OrganisationDomain>> domain(UUID organisation, String domain) {
+    return pool.preparedQuery(DOMAIN).execute(Tuple.of(organisation, domain))
+        .map(rows -> first(rows).map(OrganisationDomain::from));
+  }
+
+  /** Adds a pending claim; empty when the organisation already claims that domain. */
+  public Future<Optional<OrganisationDomain>> addDomain(UUID organisation, String domain, String token) {
+    return pool.preparedQuery(ADD_DOMAIN).execute(Tuple.of(organisation, domain, token))
+        .map(rows -> first(rows).map(OrganisationDomain::from));
+  }
+
+  /**
+   * Marks a pending claim verified; empty when it was not pending. Fails with a unique violation
+   * when another organisation verified the domain first.
+   */
+  public Future<Optional<OrganisationDomain>> markVerified(UUID organisation, String domain) {
+    return pool.preparedQuery(MARK_VERIFIED).execute(Tuple.of(organisation, domain))
+        .map(rows -> first(rows).map(OrganisationDomain::from));
+  }
+
+  public Future<Boolean> removeDomain(UUID organisation, String domain) {
+    return pool.preparedQuery(REMOVE_DOMAIN).execute(Tuple.of(organisation, domain)).map(rows -> rows.rowCount() > 0);
+  }
+
+  public Future<Boolean> hasVerifiedDomain(UUID organisation, String domain) {
+    return pool.preparedQuery(HAS_VERIFIED_DOMAIN).execute(Tuple.of(organisation, domain)).map(rows -> rows.size() > 0);
+  }
+
+  public Future<Organisation> updateSso(UUID organisation, String issuer, String clientId, String sealedSecret,
+                                        boolean enabled) {
+    return pool.preparedQuery(UPDATE_SSO).execute(Tuple.of(organisation, issuer, clientId, sealedSecret, enabled))
+        .map(rows -> Organisation.from(rows.iterator().next()));
+  }
+
+  public Future<Void> rename(UUID organisation, String name) {
+    return pool.preparedQuery(RENAME).execute(Tuple.of(organisation, name)).mapEmpty();
+  }
+
+  /** The organisation with SSO on that has verified this email domain, if any. */
+  public Future<Optional<Organisation>> ssoByDomain(String domain) {
+    return pool.preparedQuery(SSO_BY_DOMAIN).execute(Tuple.of(domain)).map(rows -> first(rows).map(Organisation::from));
+  }
+
+  /** The organisation whose provider the user must sign in through, if any, and the user's email. */
+  public Future<Optional<SsoRequirement>> ssoRequiredFor(UUID user) {
+    return pool.preparedQuery(SSO_REQUIRED).execute(Tuple.of(user))
+        .map(rows -> first(rows).map(row -> new SsoRequirement(row.getString("slug"), row.getString("email"))));
+  }
+
+  public record SsoRequirement(String slug, String email) {
+  }
+
+  /** Who signed in through SSO: the account (created now or before) and whether it just joined. */
+  public record Joined(UUID userId, boolean accountCreated, boolean joinedNow, String role) {
+  }
+
+  /**
+   * Finds the account for an email the provider vouched for, creating it without a password the
+   * first time, and makes it a member of the organisation if it is not one yet; in one transaction.
+   */
+  public Future<Joined> joinThroughSso(UUID organisation, String email, String name) {
+    return pool.withTransaction(conn -> conn.preparedQuery(INSERT_SSO_USER).execute(Tuple.of(email, name))
+        .compose(inserted -> inserted.size() > 0
+            ? Future.succeededFuture(new FoundAccount(inserted.iterator().next().getUUID("id"), true))
+            : conn.preparedQuery(USER_BY_EMAIL).execute(Tuple.of(email))
+                .map(rows -> new FoundAccount(rows.iterator().next().getUUID("id"), false)))
+        .compose(account -> conn.preparedQuery(ADD_MEMBER)
+            .execute(Tuple.of(organisation, account.id(), Membership.MEMBER))
+            .compose(added -> added.size() > 0
+                ? Future.succeededFuture(new Joined(account.id(), account.created(), true, Membership.MEMBER))
+                : conn.preparedQuery(ROLE).execute(Tuple.of(organisation, account.id()))
+                    .map(rows -> new Joined(account.id(), account.created(), false,
+                        rows.iterator().next().getString("role"))))));
+  }
+
+  private record FoundAccount(UUID id, boolean created) {
+  }
+
+  private static Optional<Row> first(RowSet<Row> rows) {
+    return rows.size() == 0 ? Optional.empty() : Optional.of(rows.iterator().next());
+  }
+}

@@ -1,0 +1,343 @@
+package dev.gatehouse.sso;
+
+import dev.gatehouse.account.Accounts;
+import dev.gatehouse.audit.SecurityEvents;
+import dev.gatehouse.db.Database;
+import dev.gatehouse.http.ClientInfo;
+import dev.gatehouse.http.Problem;
+import dev.gatehouse.http.RouteModule;
+import dev.gatehouse.signin.SessionUser;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.auth.User;
+import io.vertx.ext.auth.oauth2.OAuth2AuthorizationURL;
+import io.vertx.ext.auth.oauth2.OAuth2FlowType;
+import io.vertx.ext.auth.oauth2.Oauth2Credentials;
+import io.vertx.ext.auth.prng.VertxContextPRNG;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.Session;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+
+/**
+ * Signing in through an organisation's OpenID Connect provider: the authorization code flow with
+ * state, nonce and PKCE (S256), all kept in the server-side session and used once. A member the
+ * provider vouches for (a verified email at one of the organisation's verified domains) is signed
+ * in with no second step, even with 2FA on: the seed's "2FA is not used when SSO is enabled". Every
+ * failure sends the browser back to the sign-in page with {@code ?sso_error=code}, signs nobody in,
+ * and is logged without the code, token, state or secret.
+ */
+public final class SsoSignIn implements RouteModule {
+
+  private static final Logger LOG = LoggerFactory.getLogger(SsoSignIn.class);
+  /** From start to callback; an abandoned sign-in is worthless after this. */
+  static final Duration FLOW_LIFETIME = Duration.ofMinutes(10);
+  static final Pattern SLUG = Pattern.compile("^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$");
+  private static final List<String> SCOPES = List.of("openid", "email", "profile");
+  private static final String SIGNED_IN_LANDING = "/account";
+  private static final String FAILURE_LANDING = "/signin?sso_error=";
+  private static final int MAX_NAME = 100;
+
+  private final Organisations organisations;
+  private final IdentityProviders providers;
+  private final SecurityEvents events;
+  private final String publicUrl;
+  private final List<String> trustedProxies;
+  private final Clock clock;
+
+  public SsoSignIn(Organisations organisations, IdentityProviders providers, SecurityEvents events, String publicUrl,
+                   List<String> trustedProxies, Clock clock) {
+    this.organisations = organisations;
+    this.providers = providers;
+    this.events = events;
+    this.publicUrl = publicUrl.endsWith("/") ? publicUrl.substring(0, publicUrl.length() - 1) : publicUrl;
+    this.trustedProxies = trustedProxies;
+    this.clock = clock;
+  }
+
+  @Override
+  public void mount(Router router) {
+    router.get("/sso/:slug/start").handler(this::start);
+    router.get("/sso/:slug/callback").handler(this::callback);
+    router.get("/api/sso/discover").handler(this::discover);
+  }
+
+  /** The redirect URI to register at the provider for this organisation. */
+  static String callbackUrl(String publicUrl, String slug) {
+    return publicUrl + "/sso/" + slug + "/callback";
+  }
+
+  /** The start URL the sign-in page sends a person to, with their email as a hint for the provider. */
+  static String startUrl(String slug, String email) {
+    String path = "/sso/" + slug + "/start";
+    return email == null ? path : path + "?login_hint=" + URLEncoder.encode(email, StandardCharsets.UTF_8);
+  }
+
+  private void start(RoutingContext ctx) {
+    String slug = ctx.pathParam("slug");
+    if ("cross-site".equals(ctx.request().getHeader("Sec-Fetch-Site"))) {
+      // Another site sending a browser here would sign it in to whatever account that site's
+      // provider hands out (login CSRF). People arrive from our own page, a bookmark or a typed URL.
+      fail(ctx, slug, new SsoFailure(SsoFailure.CROSS_SITE, "the start was requested by another site"));
+      return;
+    }
+    Optional<String> hint = Accounts.normaliseEmail(ctx.queryParams().get("login_hint"));
+    enabledOrganisation(slug)
+        .compose(org -> providers.of(org).map(provider -> {
+          SsoFlow flow = new SsoFlow(org.id(), org.slug(), random(ctx, 32), random(ctx, 32), random(ctx, 32),
+              clock.millis());
+          OAuth2AuthorizationURL request = new OAuth2AuthorizationURL()
+              .setRedirectUri(callbackUrl(publicUrl, org.slug()))
+              .setScopes(SCOPES)
+              .setState(flow.state())
+              .setCodeChallenge(s256(flow.codeVerifier()))
+              .setCodeChallengeMethod("S256")
+              .putAdditionalParameter("nonce", flow.nonce());
+          hint.ifPresent(request::setLoginHint);
+          // One sign-in at a time per session: starting again replaces (and so cancels) the last one.
+          ctx.session().put(SsoFlow.SESSION_KEY, flow.encode());
+          return provider.auth().authorizeURL(request);
+        }))
+        .onSuccess(url -> redirect(ctx, url))
+        .onFailure(err -> fail(ctx, slug, err));
+  }
+
+  private void callback(RoutingContext ctx) {
+    String slug = ctx.pathParam("slug");
+    Session session = ctx.session();
+    // Taken out before anything else, so that a state, nonce and verifier serve exactly one callback.
+    SsoFlow flow = SsoFlow.decode(session.get(SsoFlow.SESSION_KEY));
+    session.remove(SsoFlow.SESSION_KEY);
+    String state = ctx.queryParams().get("state");
+    if (flow == null || !flow.slug().equals(slug) || !IdTokenCheck.constantTimeEquals(state, flow.state())) {
+      fail(ctx, slug, new SsoFailure(SsoFailure.STATE_INVALID, flow == null
+          ? "no SSO sign-in was started in this session (or it was already used)"
+          : "the state does not match the sign-in started in this session"));
+      return;
+    }
+    if (clock.millis() - flow.startedAt() > FLOW_LIFETIME.toMillis()) {
+      fail(ctx, slug, new SsoFailure(SsoFailure.EXPIRED, "the sign-in took longer than " + FLOW_LIFETIME.toMinutes() + " minutes"));
+      return;
+    }
+    String error = ctx.queryParams().get("error");
+    if (error != null) {
+      fail(ctx, slug, new SsoFailure(SsoFailure.DENIED, "the provider answered error=" + printable(error, 40)));
+      return;
+    }
+    String code = ctx.queryParams().get("code");
+    if (code == null || code.isEmpty() || code.length() > 4096) {
+      fail(ctx, slug, new SsoFailure(SsoFailure.EXCHANGE_FAILED, "the callback carries no authorization code"));
+      return;
+    }
+    ClientInfo client = ClientInfo.of(ctx, trustedProxies);
+    enabledOrganisation(slug)
+        .compose(org -> {
+          if (!org.id().equals(flow.organisation())) {
+            return Future.failedFuture(new SsoFailure(SsoFailure.STATE_INVALID, "the organisation changed during sign-in"));
+          }
+          return providers.of(org)
+              .compose(provider -> exchange(provider, org, code, flow)
+                  .map(user -> checkedClaims(provider, org, user, flow)))
+              .compose(claims -> member(org, claims))
+              .compose(person -> organisations.joinThroughSso(org.id(), person.email(), person.name()))
+              .compose(joined -> {
+                if (session.isDestroyed()) {
+                  return Future.failedFuture(new SsoFailure(SsoFailure.STATE_INVALID, "the session ended during sign-in"));
+                }
+                SessionUser.signInThroughSso(ctx, joined.userId(), clock);
+                return record(joined, org, client);
+              });
+        })
+        .onSuccess(joined -> redirect(ctx, SIGNED_IN_LANDING))
+        .onFailure(err -> fail(ctx, slug, err));
+  }
+
+  /** Exchanges the code (with our PKCE verifier) for tokens; vertx-auth verifies the ID token's signature. */
+  private Future<User> exchange(IdentityProviders.Provider provider, Organisation org, String code, SsoFlow flow) {
+    Oauth2Credentials credentials = new Oauth2Credentials()
+        .setFlow(OAuth2FlowType.AUTH_CODE)
+        .setCode(code)
+        .setRedirectUri(callbackUrl(publicUrl, org.slug()))
+        .setCodeVerifier(flow.codeVerifier());
+    return provider.auth().authenticate(credentials)
+        .timeout(IdentityProviders.PROVIDER_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+        .recover(err -> {
+          if (IdentityProviders.unreachable(err)) {
+            return Future.failedFuture(new SsoFailure(SsoFailure.UNAVAILABLE, "the token endpoint could not be reached"));
+          }
+          String message = redact(String.valueOf(err.getMessage()), code, flow);
+          String failure = message.contains("expired") ? SsoFailure.TOKEN_INVALID : SsoFailure.EXCHANGE_FAILED;
+          return Future.failedFuture(new SsoFailure(failure, "the provider refused the code: " + message));
+        });
+  }
+
+  private JsonObject checkedClaims(IdentityProviders.Provider provider, Organisation org, User user, SsoFlow flow) {
+    JsonObject claims = user.attributes().getJsonObject("idToken");
+    if (claims == null && user.attributes().containsKey("missing-kid")) {
+      // The provider signs with a key we have not seen: it rotated its keys. Discover afresh next time.
+      providers.evict(org.id());
+    }
+    IdTokenCheck.verify(claims, provider.issuer(), provider.clientId(), flow.nonce(), clock.millis() / 1000);
+    return claims;
+  }
+
+  /** Whom the provider vouched for: a verified email at one of the organisation's verified domains. */
+  private record Vouched(String email, String name) {
+  }
+
+  private Future<Vouched> member(Organisation org, JsonObject claims) {
+    Object raw = claims.getValue("email");
+    Optional<String> email = raw instanceof String s ? Accounts.normaliseEmail(s) : Optional.empty();
+    if (email.isEmpty()) {
+      return Future.failedFuture(new SsoFailure(SsoFailure.EMAIL_UNVERIFIED, "the ID token carries no usable email"));
+    }
+    if (!IdTokenCheck.emailVerified(claims)) {
+      return Future.failedFuture(new SsoFailure(SsoFailure.EMAIL_UNVERIFIED, "the provider does not say the email is verified"));
+    }
+    Optional<String> domain = EmailDomain.of(email.get());
+    if (domain.isEmpty()) {
+      return Future.failedFuture(new SsoFailure(SsoFailure.EMAIL_OUTSIDE_DOMAINS, "the email has no usable domain"));
+    }
+    Vouched person = new Vouched(email.get(), displayName(claims, email.get()));
+    return organisations.hasVerifiedDomain(org.id(), domain.get()).compose(ours -> ours ? Future.succeededFuture(person)
+        : Future.failedFuture(new SsoFailure(SsoFailure.EMAIL_OUTSIDE_DOMAINS,
+            "the email's domain " + domain.get() + " is not a verified domain of the organisation")));
+  }
+
+  /** Writes the security events one after the other, so the log reads in the order things happened. */
+  private Future<Void> record(Organisations.Joined joined, Organisation org, ClientInfo client) {
+    JsonObject via = new JsonObject().put("method", "sso").put("organisation", org.name());
+    Future<Void> chain = Future.succeededFuture();
+    if (joined.accountCreated()) {
+      chain = chain.compose(v -> events.record(joined.userId(), SecurityEvents.SIGNED_UP, client, via.copy()));
+    }
+    if (joined.joinedNow()) {
+      chain = chain.compose(v -> events.record(joined.userId(), OrganisationRoutes.JOINED, client,
+          new JsonObject().put("organisation", org.name()).put("role", joined.role())));
+    }
+    LOG.info("Signed in through the SSO provider of organisation {}{}", org.slug(),
+        joined.accountCreated() ? " (new account)" : "");
+    return chain.compose(v -> events.record(joined.userId(), SecurityEvents.SIGNED_IN, client, via));
+  }
+
+  /** {@code GET /api/sso/discover?email=…|slug=…}: answers from domains and slugs only, never from accounts. */
+  private void discover(RoutingContext ctx) {
+    String emailParam = ctx.queryParams().get("email");
+    String slugParam = ctx.queryParams().get("slug");
+    Future<Optional<Organisation>> found;
+    String hint = null;
+    if (emailParam != null && slugParam == null) {
+      Optional<String> email = Accounts.normaliseEmail(emailParam);
+      Optional<String> domain = email.flatMap(EmailDomain::of);
+      if (domain.isEmpty()) {
+        throw Problem.invalidField("email", "Enter a valid email address.");
+      }
+      hint = email.get();
+      found = organisations.ssoByDomain(domain.get());
+    } else if (slugParam != null && emailParam == null) {
+      String slug = slugParam.strip().toLowerCase(java.util.Locale.ROOT);
+      found = SLUG.matcher(slug).matches()
+          ? organisations.bySlug(slug).map(org -> org.filter(Organisation::ssoEnabled))
+          : Future.succeededFuture(Optional.empty());
+    } else {
+      throw Problem.badRequest("invalid_query", "Give either 'email' or 'slug'.");
+    }
+    String loginHint = hint;
+    found.onSuccess(org -> {
+      if (org.isEmpty()) {
+        ctx.fail(new Problem(404, "sso_not_found", "Not found", "No organisation signs in with SSO there."));
+        return;
+      }
+      ctx.json(new JsonObject().put("ssoUrl", startUrl(org.get().slug(), loginHint))
+          .put("organisation", new JsonObject().put("name", org.get().name()).put("slug", org.get().slug())));
+    }).onFailure(ctx::fail);
+  }
+
+  private Future<Organisation> enabledOrganisation(String slug) {
+    if (slug == null || !SLUG.matcher(slug).matches()) {
+      return Future.failedFuture(new SsoFailure(SsoFailure.NOT_FOUND, "no such organisation"));
+    }
+    return organisations.bySlug(slug).compose(org -> org.isPresent() && org.get().ssoEnabled()
+        ? Future.succeededFuture(org.get())
+        : Future.failedFuture(new SsoFailure(SsoFailure.NOT_FOUND, "no such organisation, or SSO is off")));
+  }
+
+  private void fail(RoutingContext ctx, String slug, Throwable err) {
+    String code;
+    if (err instanceof SsoFailure failure) {
+      code = failure.code();
+      LOG.warn("SSO sign-in via {} refused ({}): {}", printable(slug, 40), code, failure.getMessage());
+    } else if (Database.isUnavailable(err)) {
+      code = "server_unavailable";
+      LOG.warn("SSO sign-in via {} failed: database unavailable", printable(slug, 40));
+    } else {
+      code = SsoFailure.FAILED;
+      LOG.error("SSO sign-in via {} failed", printable(slug, 40), err);
+    }
+    if (!ctx.response().ended()) {
+      redirect(ctx, FAILURE_LANDING + code);
+    }
+  }
+
+  private static void redirect(RoutingContext ctx, String location) {
+    ctx.response().setStatusCode(302).putHeader("Location", location).putHeader("Cache-Control", "no-store").end();
+  }
+
+  /** The provider's {@code name} claim when it is printable and short enough, else the email's local part. */
+  static String displayName(JsonObject claims, String email) {
+    Object name = claims.getValue("name");
+    if (name instanceof String s && !s.isBlank() && s.strip().length() <= MAX_NAME
+        && s.chars().noneMatch(Character::isISOControl)) {
+      return s.strip();
+    }
+    return email.substring(0, email.indexOf('@'));
+  }
+
+  private static String random(RoutingContext ctx, int bytes) {
+    byte[] buffer = new byte[bytes];
+    VertxContextPRNG.current(ctx.vertx()).nextBytes(buffer);
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(buffer);
+  }
+
+  /** The PKCE S256 challenge of a verifier (RFC 7636 4.2). */
+  static String s256(String verifier) {
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-256").digest(verifier.getBytes(StandardCharsets.US_ASCII));
+      return Base64.getUrlEncoder().withoutPadding().encodeToString(digest);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** A provider's error text with anything of this sign-in's secrets cut out, clipped for the log. */
+  static String redact(String message, String code, SsoFlow flow) {
+    String clean = message;
+    for (String secret : new String[] {code, flow.state(), flow.nonce(), flow.codeVerifier()}) {
+      if (secret != null && !secret.isEmpty()) {
+        clean = clean.replace(secret, "[redacted]");
+      }
+    }
+    return printable(clean, 200);
+  }
+
+  private static String printable(String text, int max) {
+    if (text == null) {
+      return "-";
+    }
+    String clipped = text.length() > max ? text.substring(0, max) + "…" : text;
+    return clipped.replaceAll("[\\p{Cntrl}]", "?");
+  }
+}

@@ -1,0 +1,183 @@
+package dev.gatehouse.sso;
+
+import dev.gatehouse.support.Browser;
+import dev.gatehouse.support.Browser.Response;
+import dev.gatehouse.support.FakeDns;
+import dev.gatehouse.support.TestServer;
+import io.vertx.core.json.JsonObject;
+import no.nav.security.mock.oauth2.MockOAuth2Server;
+import no.nav.security.mock.oauth2.token.DefaultOAuth2TokenCallback;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.URLDecoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
+/**
+ * What the SSO tests share: organisations set up the way an owner would (sign up, create, claim a
+ * domain, publish its TXT record, verify, connect a provider), each with its own in-process
+ * OpenID Connect provider (mock-oauth2-server), and the redirect dance driven over HTTP. Public so
+ * that browser tests elsewhere can set up an organisation the same way.
+ */
+public final class SsoKit implements AutoCloseable {
+
+  public static final String PASSWORD = "correct horse battery staple";
+
+  public final TestServer server;
+  public final FakeDns dns;
+  private final List<MockOAuth2Server> providers = new ArrayList<>();
+  private final HttpClient plain = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
+
+  public SsoKit(TestServer server, FakeDns dns) {
+    this.server = server;
+    this.dns = dns;
+  }
+
+  /** Server settings the SSO tests need: our DNS, and http:// issuers (the mock provider is plain http). */
+  public static JsonObject settings(FakeDns dns) {
+    return new JsonObject().put(DomainVerifier.DNS_SERVER, dns.address()).put(OrganisationRoutes.ALLOW_HTTP_ISSUERS, "true");
+  }
+
+  /** An organisation, its owner (signed in, with sudo) and its provider. */
+  public record Org(String slug, String name, String domain, String clientId, String clientSecret, String ownerEmail,
+             Browser owner, MockOAuth2Server provider) {
+
+    public String issuer() {
+      return provider.issuerUrl(slug).toString();
+    }
+
+    public String email(String who) {
+      return who + "@" + domain;
+    }
+  }
+
+  /** An organisation with a verified domain; SSO switched on when asked. */
+  public Org organisation(boolean ssoOn) {
+    String id = UUID.randomUUID().toString().substring(0, 8);
+    String slug = "org-" + id;
+    String domain = id + ".test";
+    MockOAuth2Server provider = new MockOAuth2Server();
+    provider.start();
+    providers.add(provider);
+    Browser owner = server.browser();
+    String ownerEmail = "owner@" + domain;
+    ok(201, owner.signUp(ownerEmail, PASSWORD));
+    ok(200, owner.signIn(ownerEmail, PASSWORD));
+    ok(201, owner.post("/api/orgs", new JsonObject().put("name", "Org " + id).put("slug", slug)));
+    ok(204, owner.post("/api/me/sudo", new JsonObject().put("password", PASSWORD)));
+    Org org = new Org(slug, "Org " + id, domain, "gatehouse-" + id, "client-secret-" + UUID.randomUUID(), ownerEmail,
+        owner, provider);
+    verifyDomain(org, domain);
+    if (ssoOn) {
+      switchSso(org, true);
+    }
+    return org;
+  }
+
+  public void verifyDomain(Org org, String domain) {
+    Response added = ok(201, org.owner().post("/api/orgs/" + org.slug() + "/domains", new JsonObject().put("domain", domain)));
+    JsonObject record = added.json().getJsonObject("verification");
+    dns.putTxt(record.getString("name"), record.getString("value"));
+    ok(200, org.owner().post("/api/orgs/" + org.slug() + "/domains/" + domain + "/verify", null));
+  }
+
+  public Response switchSso(Org org, boolean on) {
+    return ok(200, org.owner().put("/api/orgs/" + org.slug() + "/sso", new JsonObject().put("issuer", org.issuer())
+        .put("clientId", org.clientId()).put("clientSecret", org.clientSecret()).put("enabled", on)));
+  }
+
+  /**
+   * Start → the provider's authorize endpoint (followed with a plain client, as a browser would) →
+   * the URI the provider sends the browser back to, with code and state. The callback is not called.
+   */
+  public URI authorize(Browser browser, Org org) {
+    Response start = browser.get("/sso/" + org.slug() + "/start");
+    assertEquals(302, start.status(), start.toString());
+    URI authorize = URI.create(start.header("Location"));
+    Map<String, String> query = query(authorize);
+    assertEquals("S256", query.get("code_challenge_method"));
+    assertNotNull(query.get("code_challenge"));
+    assertNotNull(query.get("nonce"));
+    assertNotNull(query.get("state"));
+    assertEquals(org.clientId(), query.get("client_id"));
+    try {
+      HttpResponse<String> answer = plain.send(HttpRequest.newBuilder(authorize).GET().build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertEquals(302, answer.statusCode(), answer.body());
+      return URI.create(answer.headers().firstValue("Location").orElseThrow());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Calls the callback with the browser, the provider issuing a token with these claims for the code. */
+  public Response callback(Browser browser, Org org, URI back, Map<String, Object> claims) {
+    return callback(browser, org, back, claims, 3600);
+  }
+
+  public Response callback(Browser browser, Org org, URI back, Map<String, Object> claims, long expirySeconds) {
+    org.provider().enqueueCallback(new DefaultOAuth2TokenCallback(org.slug(), "subject-" + UUID.randomUUID(), "JWT",
+        null, claims, expirySeconds));
+    return browser.get(pathAndQuery(back));
+  }
+
+  /** The whole dance for a person the provider vouches for. */
+  public Response signIn(Browser browser, Org org, String email) {
+    return callback(browser, org, authorize(browser, org), vouched(email));
+  }
+
+  public static Map<String, Object> vouched(String email) {
+    Map<String, Object> claims = new HashMap<>();
+    claims.put("email", email);
+    claims.put("email_verified", true);
+    claims.put("name", "Member " + email.substring(0, email.indexOf('@')));
+    return claims;
+  }
+
+  public static String pathAndQuery(URI uri) {
+    return uri.getRawPath() + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
+  }
+
+  public static Map<String, String> query(URI uri) {
+    Map<String, String> params = new HashMap<>();
+    if (uri.getRawQuery() != null) {
+      for (String pair : uri.getRawQuery().split("&")) {
+        int eq = pair.indexOf('=');
+        params.put(URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8),
+            eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+      }
+    }
+    return params;
+  }
+
+  public static Response ok(int status, Response response) {
+    assertEquals(status, response.status(), response.toString());
+    return response;
+  }
+
+  @Override
+  public void close() {
+    providers.forEach(p -> {
+      try {
+        p.shutdown();
+      } catch (RuntimeException e) {
+        // already stopped by a test
+      }
+    });
+  }
+}

@@ -1,0 +1,250 @@
+package dev.gatehouse.web;
+
+import static com.microsoft.playwright.assertions.PlaywrightAssertions.assertThat;
+import static dev.gatehouse.web.Ui.button;
+import static dev.gatehouse.web.Ui.heading;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.microsoft.playwright.BrowserContext;
+import com.microsoft.playwright.Locator;
+import com.microsoft.playwright.Page;
+import com.microsoft.playwright.options.AriaRole;
+import dev.gatehouse.Settings;
+import dev.gatehouse.sso.SsoKit;
+import dev.gatehouse.sso.SsoKit.Org;
+import dev.gatehouse.support.FakeDns;
+import dev.gatehouse.support.TestServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.util.List;
+import java.util.UUID;
+import java.util.regex.Pattern;
+import no.nav.security.mock.oauth2.MockOAuth2Server;
+import no.nav.security.mock.oauth2.token.DefaultOAuth2TokenCallback;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * "Sign in with SSO" and the Organisation settings in a real browser, against a real OpenID
+ * Connect provider in-process (mock-oauth2-server, which signs in whoever the test enqueues) and
+ * a tiny DNS server that holds the domain-verification records the test publishes. Organisations
+ * the page only signs in to are set up over the API with the SSO tests' {@link SsoKit}.
+ */
+class SsoPagesTest extends BrowserTest {
+
+  private static final String PASSWORD = "correct horse battery";
+
+  private static FakeDns dns;
+  private static TestServer server;
+  private static SsoKit kit;
+
+  /**
+   * The provider sends the browser back to GATEHOUSE_PUBLIC_URL, so the server gets a port chosen
+   * before it starts, and the public URL is the one the browser uses (127.0.0.1: the cookie's host).
+   */
+  @Override
+  protected String baseUrl() {
+    synchronized (SsoPagesTest.class) {
+      if (server == null) {
+        dns = FakeDns.start();
+        int port = freePort();
+        server = TestServer.start(null, SsoKit.settings(dns)
+            .put(Settings.HTTP_PORT, port)
+            .put(Settings.PUBLIC_URL, "http://127.0.0.1:" + port));
+        kit = new SsoKit(server, dns);
+      }
+      return server.baseUrl();
+    }
+  }
+
+  @AfterAll
+  static void stopServers() {
+    synchronized (SsoPagesTest.class) {
+      if (kit != null) kit.close();
+      if (server != null) server.close();
+      if (dns != null) dns.close();
+      kit = null;
+      server = null;
+      dns = null;
+    }
+  }
+
+  private static int freePort() {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static String id() {
+    return UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  /** The provider's answer to the next sign-in through it: it vouches for `email`. */
+  private static void providerSignsIn(MockOAuth2Server provider, String slug, String email) {
+    provider.enqueueCallback(new DefaultOAuth2TokenCallback(slug, "subject-" + id(), "JWT", null,
+        SsoKit.vouched(email), 3600));
+  }
+
+  private Locator ssoField() {
+    return page.getByLabel("Work email or organisation");
+  }
+
+  @Test
+  void a_work_email_signs_in_through_the_provider_with_no_second_step() throws InterruptedException {
+    Org org = kit.organisation(false);
+    String email = org.email("dana");
+    // Dana had a password and 2FA before her organisation switched SSO on.
+    Ui.signUp(page, "Dana Scully", email, PASSWORD);
+    Ui.enableTwoFactor(page, PASSWORD);
+    Ui.signOut(page);
+    kit.switchSso(org, true);
+
+    page.navigate("/signin");
+    button(page, "Sign in with SSO").click();
+    assertThat(ssoField()).isFocused();
+    ssoField().fill(email);
+    screenshot("sso-form");
+    providerSignsIn(org.provider(), org.slug(), email);
+    button(page, "Continue").click();
+
+    assertThat(page).hasURL(Pattern.compile("/account$"));
+    assertThat(heading(page, "Account and security")).isVisible();
+    assertThat(page.locator("#account-menu-who")).hasText(email);
+    assertThat(page.locator("#two-factor-heading")).containsText("Enabled");
+    assertThat(page.getByText("Two-factor authentication is not used for SSO sign-ins")).isVisible();
+    assertThat(page.locator("#organisation")).containsText("You are a member. You sign in through its identity provider (SSO).");
+    screenshot("signed-in-with-sso");
+    Ui.signOut(page);
+
+    // The password is right, but her organisation wants SSO: the page takes her there by itself.
+    providerSignsIn(org.provider(), org.slug(), email);
+    Ui.enterPassword(page, email, PASSWORD);
+    assertThat(page).hasURL(Pattern.compile("/account$"));
+    assertThat(page.locator("#account-menu-who")).hasText(email);
+    Ui.signOut(page);
+  }
+
+  @Test
+  void sso_failures_are_explained_on_the_sign_in_page() {
+    Org org = kit.organisation(true);
+
+    // From the keyboard: the button gives way to the field, and Enter sends it.
+    page.navigate("/signin");
+    button(page, "Sign in with SSO").focus();
+    page.keyboard().press("Enter");
+    assertThat(ssoField()).isFocused();
+    page.keyboard().type("someone@nowhere-" + id() + ".test");
+    page.keyboard().press("Enter");
+    assertThat(page.getByText("No organisation signs in with SSO there.")).isVisible();
+    assertThat(ssoField()).hasAttribute("aria-invalid", "true");
+    assertThat(ssoField()).isFocused();
+    screenshot("sso-not-found");
+
+    // By the organisation's short name; the provider vouches for an address outside its domains.
+    ssoField().fill(org.slug().toUpperCase());
+    providerSignsIn(org.provider(), org.slug(), "intruder@elsewhere-" + id() + ".test");
+    button(page, "Continue").click();
+    assertThat(page).hasURL(Pattern.compile("/signin$"));
+    assertThat(page.getByText("Your email address is not at one of your organisation’s verified domains")).isVisible();
+    assertThat(page.locator("#account-menu")).isHidden();
+    screenshot("sso-email-outside-domains");
+
+    // Every code the server sends back reads as a sentence, never as the code.
+    for (String code : List.of("sso_not_found", "sso_cross_site", "sso_state_invalid", "sso_expired", "sso_denied",
+        "sso_exchange_failed", "sso_token_invalid", "sso_email_unverified", "sso_email_outside_domains",
+        "sso_unavailable", "sso_failed", "server_unavailable", "no_such_code")) {
+      page.navigate("/signin?sso_error=" + code);
+      Locator alert = page.locator(".flash--danger");
+      assertThat(alert).isVisible();
+      assertThat(alert).not().containsText(code);
+      assertThat(page).hasURL(Pattern.compile("/signin$"));
+    }
+  }
+
+  @Test
+  void an_owner_connects_the_organisation_to_its_provider_from_the_settings_page() {
+    String slug = "acme-" + id();
+    String domain = id() + ".test";
+    MockOAuth2Server provider = new MockOAuth2Server();
+    provider.start();
+    try {
+      ownerConnects(slug, domain, provider);
+    } finally {
+      provider.shutdown();
+    }
+  }
+
+  private void ownerConnects(String slug, String domain, MockOAuth2Server provider) {
+    BrowserContext colleagues = newContext();
+    context.grantPermissions(List.of("clipboard-read", "clipboard-write"));
+    Ui.signUp(page, "Olive Owner", "olive@" + domain, PASSWORD);
+    Locator section = page.locator("#organisation");
+
+    button(page, "Create an organisation").click();
+    page.getByLabel("Organisation name").fill("Acme Corp");
+    assertThat(page.getByLabel("Short name")).hasValue("acme-corp");
+    page.getByLabel("Short name").fill(slug);
+    screenshot("create-organisation");
+    button(page, "Create organisation").click();
+    assertThat(section.getByRole(AriaRole.HEADING,
+        new Locator.GetByRoleOptions().setName("Acme Corp"))).isFocused();
+
+    page.getByLabel("Email domain").fill(domain);
+    button(page, "Add domain").click();
+    Ui.confirmPassword(page, PASSWORD);
+    Locator record = section.locator("dl.record").first();
+    assertThat(record).containsText("_gatehouse-challenge." + domain);
+    String name = record.locator("code").nth(0).innerText();
+    String value = record.locator("code").nth(1).innerText();
+    assertEquals("_gatehouse-challenge." + domain, name);
+    button(page, "Copy value").click();
+    assertEquals(value, page.evaluate("navigator.clipboard.readText()"));
+    screenshot("txt-record");
+
+    button(page, "Verify").click();
+    assertThat(page.getByText("The TXT record is not there yet.")).isVisible();
+    dns.putTxt(name, value);
+    button(page, "Verify").click();
+    assertThat(section.getByText("Verified", new Locator.GetByTextOptions().setExact(true))).isVisible();
+    assertThat(button(page, "Verify")).hasCount(0);
+
+    Locator issuer = page.getByLabel("Issuer URL");
+    issuer.fill("http://127.0.0.1:" + freePort() + "/nobody-here");
+    page.getByLabel("Client ID").fill("gatehouse-acme");
+    page.getByLabel("Client secret").fill("s3cret-" + id());
+    page.getByLabel("Members sign in with SSO").check();
+    button(page, "Save SSO settings").click();
+    assertThat(issuer).hasAttribute("aria-invalid", "true");
+    assertThat(section.getByText("The identity provider cannot be used")).isVisible();
+
+    issuer.fill(provider.issuerUrl(slug).toString());
+    page.getByLabel("Client secret").fill("s3cret-" + id());
+    button(page, "Save SSO settings").click();
+    assertThat(section.getByText("A secret is set; it is never shown. Leave empty to keep it.")).isVisible();
+    assertThat(section).containsText("Members sign in with SSO.");
+    assertThat(page.getByLabel("Members sign in with SSO")).isChecked();
+    assertThat(section.locator("dl.record code").first()).hasText(server.baseUrl() + "/sso/" + slug + "/callback");
+    screenshot("sso-configured");
+
+    // A colleague now signs in through the provider, and shows up among the members.
+    Page colleague = colleagues.newPage();
+    colleague.navigate("/signin");
+    button(colleague, "Sign in with SSO").click();
+    colleague.getByLabel("Work email or organisation").fill("sam@" + domain);
+    providerSignsIn(provider, slug, "sam@" + domain);
+    button(colleague, "Continue").click();
+    assertThat(colleague).hasURL(Pattern.compile("/account$"));
+    assertThat(colleague.locator("#organisation")).containsText("Acme Corp");
+    colleagues.close();
+
+    page.reload();
+    assertThat(section).containsText("Members (2)");
+    assertThat(section).containsText("sam@" + domain);
+    assertThat(section).containsText("SSO only");
+    screenshot("members");
+  }
+}

@@ -1,0 +1,136 @@
+// The security log: every sign-in and factor change, newest first, so people can
+// spot what they did not do.
+
+import { api } from '../api.js';
+import { h, flash, formatDate } from '../dom.js';
+import { focusHeading } from '../router.js';
+import { settingsPage, signInAgainIf } from '../layout.js';
+import { messageFor } from '../problems.js';
+
+const EVENTS_URL = '/api/me/security-events';
+
+// Known event types in words (the server's names, dots read as underscores);
+// anything else is shown from its own name, so new events appear without a release.
+const BY_METHOD = {
+  password: 'with password',
+  totp: 'with authenticator app',
+  recovery_code: 'with a recovery code',
+  sso: 'with SSO',
+};
+const PROOF = {
+  totp: 'confirmed with a code from the app',
+  recovery_code: 'confirmed with a recovery code',
+};
+
+const LABELS = {
+  account_created: 'Account created',
+  signin_succeeded: (d) => `Signed in ${BY_METHOD[d.method] || ''}`.trim(),
+  signin_password_failed: 'Wrong password entered',
+  signin_second_step_failed: (d) => (d.method === 'recovery_code' ? 'Wrong recovery code entered' : 'Wrong two-factor code entered'),
+  signout: 'Signed out',
+  sudo_granted: 'Password confirmed for a security change',
+  two_factor_setup_started: (d) => (d.reconfigure ? 'Re-configuration of the authenticator app started' : 'Two-factor setup started'),
+  two_factor_enabled: 'Two-factor authentication turned on',
+  two_factor_reconfigured: 'Authenticator app re-configured',
+  two_factor_disabled: (d) => `Two-factor authentication turned off${PROOF[d.method] ? ` (${PROOF[d.method]})` : ''}`,
+  recovery_code_used: 'Recovery code used',
+  recovery_codes_viewed: 'Recovery codes viewed',
+  recovery_codes_downloaded: 'Recovery codes downloaded',
+  recovery_codes_printed: 'Recovery codes printed',
+  recovery_codes_regenerated: 'New recovery codes generated',
+};
+
+// Details the label already says, or that say nothing to a person.
+const SHOWN_IN_LABEL = new Set(['method', 'reconfigure']);
+
+export function labelFor(type, details) {
+  const key = String(type || 'event').toLowerCase().replace(/[.\s-]+/g, '_');
+  const label = LABELS[key];
+  if (typeof label === 'function') return label(details && typeof details === 'object' ? details : {});
+  return label || (key.charAt(0).toUpperCase() + key.slice(1)).replace(/_/g, ' ');
+}
+
+// "Chrome on Linux" reads better than a user-agent string; the full string stays in the tooltip.
+export function describeAgent(agent) {
+  if (!agent) return '';
+  const browser = [['Edg/', 'Edge'], ['Firefox/', 'Firefox'], ['Chrome/', 'Chrome'], ['Safari/', 'Safari'], ['curl/', 'curl']]
+    .find(([token]) => agent.includes(token));
+  const system = [['Android', 'Android'], ['iPhone', 'iPhone'], ['iPad', 'iPad'], ['Windows', 'Windows'], ['Mac OS', 'macOS'], ['Linux', 'Linux']]
+    .find(([token]) => agent.includes(token));
+  if (!browser) return agent.length > 60 ? `${agent.slice(0, 57)}…` : agent;
+  return system ? `${browser[1]} on ${system[1]}` : browser[1];
+}
+
+// Details in words where we know them; other plain values as "name: value".
+const DETAILS = {
+  remaining: (v) => `${v} recovery code${v === 1 ? '' : 's'} left`,
+};
+
+function detailsText(details) {
+  if (!details) return '';
+  if (typeof details !== 'object') return String(details);
+  return Object.entries(details)
+    .filter(([k, v]) => v !== null && v !== undefined && typeof v !== 'object' && !SHOWN_IN_LABEL.has(k))
+    .map(([k, v]) => (DETAILS[k] ? DETAILS[k](v) : `${k.replace(/([A-Z])/g, ' $1').replace(/_/g, ' ').toLowerCase()}: ${v}`))
+    .filter(Boolean)
+    .join(' · ');
+}
+
+function eventItem(event) {
+  const at = event.at || event.time || event.createdAt;
+  const agent = event.userAgent || event.user_agent || '';
+  const meta = [event.ip || event.address, describeAgent(agent), detailsText(event.details)].filter(Boolean).join(' · ');
+  return h('li', {},
+    h('span', { class: 'events__what', text: labelFor(event.type || event.event, event.details) }),
+    h('time', { class: 'events__when', datetime: at || null, text: formatDate(at, true) }),
+    meta ? h('span', { class: 'events__meta', title: agent || null, text: meta }) : null);
+}
+
+function readPage(result) {
+  const events = Array.isArray(result) ? result : (result && (result.events || result.items)) || [];
+  const next = result && !Array.isArray(result) && result.next !== undefined && result.next !== null ? result.next : null;
+  return { events, next };
+}
+
+export async function securityLogScreen(main) {
+  let first = null;
+  let failure = null;
+  try {
+    first = readPage(await api.get(EVENTS_URL));
+  } catch (error) {
+    if (signInAgainIf(error)) return;
+    failure = messageFor(error);
+  }
+  const list = h('ol', { class: 'events', 'aria-label': 'Security events' });
+  const more = h('button', { type: 'button', class: 'btn', text: 'Show older events', hidden: true });
+  const moreProblem = h('div', { 'aria-live': 'polite' });
+  let next = null;
+  const add = (page) => {
+    list.append(...page.events.map(eventItem));
+    next = page.next;
+    more.hidden = next === null;
+  };
+  more.addEventListener('click', async () => {
+    moreProblem.replaceChildren();
+    const shown = list.children.length;
+    try {
+      add(readPage(await api.get(`${EVENTS_URL}?before=${encodeURIComponent(next)}`)));
+      const firstNew = list.children[shown];
+      if (firstNew) {
+        firstNew.setAttribute('tabindex', '-1');
+        firstNew.focus();
+      }
+    } catch (error) {
+      moreProblem.replaceChildren(flash('danger', messageFor(error)));
+    }
+  });
+  settingsPage(main, '/account/security-log', 'Security log',
+    h('p', { class: 'muted', text: 'Sign-ins and changes to your security settings, newest first. If you see something you did not do, change your password and review your two-factor settings.' }),
+    failure ? flash('danger', failure) : null,
+    first && first.events.length ? h('div', { class: 'box' }, list) : null,
+    first && !first.events.length ? h('p', { text: 'Nothing here yet.' }) : null,
+    moreProblem,
+    h('div', { class: 'actions' }, more));
+  if (first) add(first);
+  focusHeading(main);
+}

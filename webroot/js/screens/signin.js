@@ -1,0 +1,62 @@
+// Sign in: email and password, then either the account, the second step, or SSO.
+
+import { api } from '../api.js';
+import { h, flash } from '../dom.js';
+import { ssoMessage } from '../problems.js';
+import { navigate } from '../router.js';
+import { emailField, passwordField, formError, busy, showError, clearErrors, showFieldError } from '../forms.js';
+import { signInMethods, goTo } from '../signin-methods.js';
+import { loadMe } from '../session.js';
+import { rememberPendingSignIn } from './two-factor.js';
+
+export async function signInScreen(main, { state }) {
+  document.title = 'Sign in · Gatehouse';
+  const email = emailField('username');
+  const password = passwordField('current-password');
+  const banner = formError();
+  const submit = h('button', { type: 'submit', class: 'btn btn--primary btn--block', text: 'Sign in' });
+  const form = h('form', { novalidate: true, 'aria-label': 'Sign in' }, banner, email.wrap, password.wrap, submit);
+  // SSO failures land here as /signin?sso_error=code; the address is tidied so a reload does not repeat it.
+  const ssoError = new URLSearchParams(location.search).get('sso_error');
+  if (ssoError !== null) history.replaceState(state, '', '/signin');
+  const next = typeof state.next === 'string' && state.next.startsWith('/') && !state.next.startsWith('//') ? state.next : '/account';
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    clearErrors(form);
+    if (!email.input.value.trim()) return showFieldError(email, 'Enter your email address.');
+    if (!password.input.value) return showFieldError(password, 'Enter your password.');
+    await busy(submit, 'Signing in…', async () => {
+      try {
+        const result = await api.post('/api/session', { email: email.input.value.trim(), password: password.input.value });
+        password.input.value = '';
+        if (result && result.state === 'two_factor_required') {
+          rememberPendingSignIn(result.methods, next);
+          return navigate('/signin/two-factor');
+        }
+        await loadMe();
+        return navigate(next, {}, { replace: true });
+      } catch (error) {
+        if (error.code === 'sso_required' && error.problem.ssoUrl) {
+          banner.textContent = 'Your organisation signs in with single sign-on. Taking you there…';
+          if (goTo(error.problem.ssoUrl)) return undefined;
+        }
+        return showError(error, { f: error.code === 'invalid_credentials' || error.status === 429 ? password : null, banner, button: submit, clearValue: true });
+      }
+    });
+  });
+
+  const others = signInMethods.map((method) => method.render({ email: () => email.input.value.trim(), goTo }));
+
+  main.append(h('div', { class: 'auth' },
+    h('h1', { class: 'auth__title', text: 'Sign in to Gatehouse' }),
+    state.notice ? flash(state.noticeKind || 'info', state.notice) : null,
+    ssoError !== null ? flash('danger', ssoMessage(ssoError)) : null,
+    h('div', { class: 'card' },
+      form,
+      others.length ? h('div', { class: 'alt-signin', id: 'alt-signin' },
+        h('p', { class: 'alt-signin__divider', text: 'or' }), others) : null),
+    h('div', { class: 'card' },
+      h('p', { class: 'auth__switch' }, 'New to Gatehouse? ', h('a', { href: '/signup', text: 'Create an account' }), '.'))));
+  email.input.focus();
+}

@@ -1,0 +1,19 @@
+// Other ways to sign in, shown under the password form on the sign-in page.
+//
+// Each entry is { id, render(ctx) } where render returns a Node (e.g. a
+// "Sign in with SSO" button or a small form). ctx gives:
+//   ctx.email()        the email typed so far (to find the organisation by domain)
+//   ctx.goTo(url)      leaves for a server-provided URL (e.g. /sso/{slug}/start)
+
+import { ssoSignIn } from './sso.js';
+
+export const signInMethods = [ssoSignIn];
+
+// Leaves the app for a URL the server gave us (SSO start). Only http(s): a
+// `javascript:` URL must never run, whoever answered.
+export function goTo(url) {
+  const target = new URL(url, location.href);
+  if (target.protocol !== 'https:' && target.protocol !== 'http:') return false;
+  location.assign(target.href);
+  return true;
+}

@@ -1,0 +1,46 @@
+// "Sign in with SSO" on the sign-in page: a work email or the organisation's short
+// name finds its identity provider (GET /api/sso/discover), and the browser goes there.
+
+import { api } from './api.js';
+import { h, announce } from './dom.js';
+import { field, busy, showError, showFieldError, clearErrors, formError } from './forms.js';
+
+function render(ctx) {
+  const who = field({
+    label: 'Work email or organisation', name: 'sso',
+    hint: 'Your work email address, or your organisation’s short name.',
+    attrs: { autocomplete: 'email', autocapitalize: 'none', spellcheck: 'false', required: true, maxlength: '320' },
+  });
+  const banner = formError();
+  const submit = h('button', { type: 'submit', class: 'btn btn--primary btn--block', text: 'Continue' });
+  const form = h('form', { novalidate: true, 'aria-label': 'Sign in with SSO', hidden: true }, banner, who.wrap, submit);
+  // The button gives way to the form, which takes the focus.
+  const open = h('button', { type: 'button', class: 'btn btn--block', text: 'Sign in with SSO' });
+  open.addEventListener('click', () => {
+    open.hidden = true;
+    form.hidden = false;
+    if (!who.input.value && ctx.email().includes('@')) who.input.value = ctx.email();
+    who.input.focus();
+  });
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    clearErrors(form);
+    const value = who.input.value.trim();
+    if (!value) return showFieldError(who, 'Enter your work email or organisation.');
+    const query = value.includes('@') ? `email=${encodeURIComponent(value)}` : `slug=${encodeURIComponent(value.toLowerCase())}`;
+    return busy(submit, 'Finding your organisation…', async () => {
+      try {
+        const found = await api.get(`/api/sso/discover?${query}`);
+        const name = found.organisation ? found.organisation.name : 'your organisation';
+        if (ctx.goTo(found.ssoUrl)) return announce(`Taking you to the sign-in page of ${name}…`);
+        return showFieldError(who, 'Single sign-on did not work. Please start again.');
+      } catch (error) {
+        return showError(error, { f: error.status === 404 || error.status === 400 ? who : null, banner, button: submit });
+      }
+    });
+  });
+  return h('div', {}, open, form);
+}
+
+export const ssoSignIn = { id: 'sso', render };
