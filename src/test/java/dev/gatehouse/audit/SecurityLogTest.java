@@ -147,7 +147,7 @@ class SecurityLogTest {
 
     JsonArray events = third.get("/api/me/security-events").json().getJsonArray("events");
     List<String> types = types(events);
-    for (String expected : List.of("account.created", "signin.succeeded", "two_factor.setup_started",
+    for (String expected : List.of("account.created", "signin.succeeded", "sudo.granted", "two_factor.setup_started",
         "two_factor.enabled", "recovery_codes.viewed", "recovery_codes.downloaded", "recovery_codes.printed",
         "recovery_codes.regenerated", "two_factor.reconfigured", "signin.second_step_failed", "recovery_code.used",
         "two_factor.disabled")) {
