@@ -174,7 +174,8 @@ public final class TwoFactorSettings implements RouteModule {
           if (status.isEmpty()) {
             return Future.failedFuture(notEnabled());
           }
-          // The code is spent in this transaction; the recovery code's own event goes with the rest.
+          // Spent in this transaction; the disabled event names the method (the codes all go, so no
+          // separate recovery_code.used event as when re-configuring).
           return check(tx, user, proof, null)
               .compose(v -> credentials.delete(tx, user))
               .compose(v -> recoveryCodes.delete(tx, user))
