@@ -11,6 +11,7 @@ import dev.gatehouse.db.EmbeddedDatabase;
 import dev.gatehouse.db.Migrations;
 import dev.gatehouse.http.HttpVerticle;
 import dev.gatehouse.http.RouteModule;
+import dev.gatehouse.load.BenchRoutes;
 import dev.gatehouse.crypto.Envelope;
 import dev.gatehouse.crypto.KeyRing;
 import dev.gatehouse.crypto.LookupHash;
@@ -213,11 +214,12 @@ public final class Gatehouse {
         new SsoSignIn(organisations, identityProviders, events, publicUrl, proxies, clock));
 
     SessionStore sessions = LocalSessionStore.create(vertx);
+    List<RouteModule> routes = BenchRoutes.enabled(settings) ? BenchRoutes.with(modules, pool, sessions, hasher) : modules;
     HttpVerticle.HttpSettings http = new HttpVerticle.HttpSettings(settings.httpHost(), settings.httpPort(),
         settings.https(), origin(settings), proxies, settings.bodyLimitBytes(), settings.text("GATEHOUSE_WEBROOT", "webroot"));
     List<HttpVerticle> verticles = new CopyOnWriteArrayList<>();
     return vertx.deployVerticle(() -> {
-          HttpVerticle verticle = new HttpVerticle(http, sessions, pool, modules);
+          HttpVerticle verticle = new HttpVerticle(http, sessions, pool, routes);
           verticles.add(verticle);
           return verticle;
         }, new DeploymentOptions().setInstances(settings.httpInstances()))

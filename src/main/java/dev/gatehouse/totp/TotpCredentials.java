@@ -33,7 +33,7 @@ public final class TotpCredentials {
   private static final String SECRET = """
       SELECT secret FROM totp_credentials WHERE user_id = $1""";
   /** The replay guard: only a step later than the last accepted one wins, however many race for it. */
-  private static final String USE_STEP = """
+  public static final String USE_STEP = """
       UPDATE totp_credentials SET last_step = $2, last_used_at = now()
       WHERE user_id = $1 AND last_step < $2 RETURNING last_step""";
   private static final String SAVE_SETUP = """
@@ -178,7 +178,7 @@ public final class TotpCredentials {
   }
 
   /** Binds the sealed secret to its owner: copied into another user's row, it does not open. */
-  private static String context(UUID user) {
+  public static String context(UUID user) {
     return "totp:" + user;
   }
 

@@ -1,0 +1,133 @@
+package dev.gatehouse.load;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** A Gatehouse server process started for the benchmark: `java FLAGS -cp … dev.gatehouse.Main`. */
+final class BenchServer implements AutoCloseable {
+
+  private static final Pattern READY = Pattern.compile("Gatehouse ready on \\S+ in (\\d+) ms");
+
+  final String label;
+  final Process process;
+  final int port;
+  final Path log;
+  /** From launching the JVM to the first 200 from /health/ready. */
+  final double launchToReadyMs;
+  /** What the server itself logged: from Gatehouse.start to listening. */
+  final double selfReportedMs;
+
+  private BenchServer(String label, Process process, int port, Path log, double launchToReadyMs, double selfReportedMs) {
+    this.label = label;
+    this.process = process;
+    this.port = port;
+    this.log = log;
+    this.launchToReadyMs = launchToReadyMs;
+    this.selfReportedMs = selfReportedMs;
+  }
+
+  static BenchServer start(String label, List<String> jvmFlags, String classpath, Map<String, String> env, Path logDir)
+      throws IOException, InterruptedException {
+    int port = freePort();
+    Path log = logDir.resolve("server-" + label + ".log");
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(jvmFlags);
+    command.add("-cp");
+    command.add(classpath);
+    command.add("dev.gatehouse.Main");
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+    builder.environment().keySet().removeIf(k -> k.startsWith("GATEHOUSE_"));
+    builder.environment().putAll(env);
+    builder.environment().put("GATEHOUSE_HTTP_PORT", Integer.toString(port));
+    builder.environment().put("GATEHOUSE_HTTP_HOST", "127.0.0.1");
+    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(200)).build();
+    HttpRequest ready = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health/ready"))
+        .timeout(Duration.ofSeconds(1)).build();
+    long launched = System.nanoTime();
+    Process process = builder.start();
+    long deadline = launched + TimeUnit.SECONDS.toNanos(120);
+    while (true) {
+      if (!process.isAlive()) {
+        throw new IllegalStateException("server " + label + " exited with " + process.exitValue() + "; see " + log);
+      }
+      try {
+        if (http.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+          break;
+        }
+      } catch (IOException e) {
+        // not listening yet
+      }
+      if (System.nanoTime() > deadline) {
+        process.destroyForcibly();
+        throw new IllegalStateException("server " + label + " not ready in 120 s; see " + log);
+      }
+      Thread.sleep(5);
+    }
+    double launchToReady = (System.nanoTime() - launched) / 1e6;
+    double self = Double.NaN;
+    for (int i = 0; i < 50 && Double.isNaN(self); i++) {
+      Matcher m = READY.matcher(Files.readString(log));
+      if (m.find()) {
+        self = Double.parseDouble(m.group(1));
+      } else {
+        Thread.sleep(20);
+      }
+    }
+    return new BenchServer(label, process, port, log, launchToReady, self);
+  }
+
+  long pid() {
+    return process.pid();
+  }
+
+  double cpuSeconds() {
+    return Proc.cpuSeconds(pid());
+  }
+
+  double rssMiB() {
+    return Proc.rssMiB(pid());
+  }
+
+  /** Lines where Vert.x said an event loop or worker was blocked. */
+  List<String> blockedThreadWarnings() throws IOException {
+    return Files.readAllLines(log).stream().filter(l -> l.contains("has been blocked for")).toList();
+  }
+
+  /** SIGTERM, as an operator would; answers the milliseconds the clean shutdown took. */
+  double stop() throws InterruptedException {
+    long t0 = System.nanoTime();
+    process.destroy();
+    if (!process.waitFor(40, TimeUnit.SECONDS)) {
+      process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      return Double.NaN;
+    }
+    return (System.nanoTime() - t0) / 1e6;
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    if (process.isAlive()) {
+      stop();
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+}

@@ -1,0 +1,670 @@
+package dev.gatehouse.load;
+
+import dev.gatehouse.Gatehouse;
+import dev.gatehouse.Settings;
+import dev.gatehouse.db.Database;
+import dev.gatehouse.db.EmbeddedDatabase;
+import dev.gatehouse.db.Migrations;
+import dev.gatehouse.load.LoadClient.Browser;
+import dev.gatehouse.load.LoadClient.Run;
+import dev.gatehouse.load.SeedUsers.Options;
+import dev.gatehouse.load.SeedUsers.SeededUser;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
+
+/**
+ * The login benchmark (issue "Load testing the login endpoint", figures a–f and the overload
+ * behaviour), in one run on one machine. Started by {@code bench/login-bench.sh}, which passes the
+ * server's class path; see docs/performance.md for what each figure means.
+ *
+ * <p>It starts one PostgreSQL (embedded, under target/load/bench/pg) that stays up for the whole
+ * run, seeds users into a fresh database, then starts Gatehouse server processes against it with
+ * the JVM flags of {@code bench.jvm}, and drives them over HTTP from this JVM. Server CPU comes
+ * from /proc/PID/stat of the server process alone, so the load generator sharing the cores does
+ * not count.
+ */
+public final class LoginBench {
+
+  private static final double WARMUP = dbl("bench.warmup", 30);
+  private static final double MEASURE = dbl("bench.measure", 20);
+  private static final double OVERLOAD = dbl("bench.overload", 15);
+  private static final int SESSIONS = integer("bench.sessions", 10_000);
+  private static final int TOTP_USERS = integer("bench.totpUsers", 30_000);
+  private static final double SECOND_STEP_RATE_UNDER_OVERLOAD = dbl("bench.secondStepRate", 20);
+  private static final Path WORK = Path.of("target/load/bench");
+
+  private final Vertx vertx = Vertx.vertx();
+  private final List<String> jvm = Arrays.stream(System.getProperty("bench.jvm", "-XX:+UseG1GC -Xmx256m").trim()
+      .split("\\s+")).filter(s -> !s.isEmpty()).toList();
+  private final String serverClasspath = System.getProperty("bench.serverClasspath", System.getProperty("java.class.path"));
+  private final Map<String, String> figures = new LinkedHashMap<>();
+  private final List<String> notes = new ArrayList<>();
+  private final List<String> failures = new ArrayList<>();
+  private final List<Double> startsExternal = new ArrayList<>();
+  private Settings configured;
+  /** The benchmark's PostgreSQL postmaster, whose backends' CPU is counted next to the server's. */
+  private long postgresPid = -1;
+  private String databaseUrl;
+  private String secretKey;
+
+  public static void main(String[] args) throws Exception {
+    LoginBench bench = new LoginBench();
+    int status;
+    try {
+      status = bench.run();
+    } finally {
+      bench.vertx.close();
+    }
+    System.exit(status);
+  }
+
+  record Params(String name, int memoryKib, int iterations, int parallelism) {
+    Map<String, String> env() {
+      return Map.of(Settings.ARGON2_MEMORY_KIB, Integer.toString(memoryKib),
+          Settings.ARGON2_ITERATIONS, Integer.toString(iterations),
+          Settings.ARGON2_PARALLELISM, Integer.toString(parallelism));
+    }
+
+    @Override
+    public String toString() {
+      return String.format(Locale.ROOT, "m=%d KiB t=%d p=%d", memoryKib, iterations, parallelism);
+    }
+  }
+
+  private int run() throws Exception {
+    Files.createDirectories(WORK);
+    configured = Gatehouse.loadSettings(vertx, new JsonObject()).await(30, TimeUnit.SECONDS);
+    Params main = new Params("configured", configured.argon2MemoryKib(), configured.argon2Iterations(),
+        configured.argon2Parallelism());
+    Params keycloak = new Params("keycloak", 7 * 1024, 5, 1);
+    Params cheap = new Params("cheap", 8, 1, 1);
+
+    say("machine: %d CPUs, %s; %s", Runtime.getRuntime().availableProcessors(), Proc.cpuModel(), System.getProperty("os.name")
+        + " " + System.getProperty("os.version"));
+    say("JVM: %s %s; server and (a) flags: %s", System.getProperty("java.vm.name"), System.getProperty("java.runtime.version"),
+        String.join(" ", jvm));
+    say("hash: %s on %d thread(s), queue %d; durations: warm-up %.0f s, measure %.0f s, overload %.0f s",
+        main, configured.hashThreads(), configured.hashQueue(), WARMUP, MEASURE, OVERLOAD);
+    say("load average at start: %s", Proc.loadAverage());
+
+    EmbeddedDatabase pg = EmbeddedDatabase.start(WORK.resolve("pg"), 0);
+    try {
+      postgresPid = Long.parseLong(Files.readAllLines(WORK.resolve("pg").resolve("postmaster.pid")).get(0).trim());
+      Pool admin = Database.connect(vertx, pg.url("postgres"), 1);
+      admin.query("DROP DATABASE IF EXISTS bench WITH (FORCE)").execute()
+          .compose(v -> admin.query("CREATE DATABASE bench").execute()).await(60, TimeUnit.SECONDS);
+      admin.close();
+      databaseUrl = pg.url("bench");
+      byte[] key = new byte[32];
+      new SecureRandom().nextBytes(key);
+      secretKey = Base64.getEncoder().encodeToString(key);
+      Pool pool = Database.connect(vertx, databaseUrl, 4);
+      Migrations.run(pool).await(60, TimeUnit.SECONDS);
+      boolean totp = TotpSeeding.available(pool).await(10, TimeUnit.SECONDS);
+
+      say("seeding");
+      // Enough users that none meets its per-account password budget (10 attempts, charged before the
+      // hash) even when most of its attempts are turned away with 503 past saturation.
+      List<SeededUser> pw = seed(pool, main, "pw", 3000, false);
+      List<SeededUser> pwKeycloak = seed(pool, keycloak, "pwk", 200, false);
+      List<SeededUser> totpMain = totp ? seed(pool, main, "tfa", 1000, true) : List.of();
+      List<SeededUser> totpCheap = totp ? seed(pool, cheap, "tfc", TOTP_USERS, true) : List.of();
+      pool.close();
+      if (!totp) {
+        notes.add("(c), (d) and the second step under overload need the TOTP tables (branch totp): skipped");
+      }
+
+      // (a) the ceiling: the server's hasher in a tight loop, same JVM flags.
+      double a = hashRate(main);
+      double aKeycloak = hashRate(keycloak);
+
+      // (b), overload, (e) on a server with the configured parameters.
+      double b;
+      try (BenchServer s1 = startServer("configured", main)) {
+        figures.put("rss after start (MiB)", f1(s1.rssMiB()));
+        try (LoadClient client = new LoadClient(vertx, "127.0.0.1", s1.port, 256)) {
+          b = passwordSaturation(client, s1, pw, "b");
+          overload(client, s1, pw, totpMain, a);
+          sessionsMemory(client, s1);
+        }
+        finish(s1);
+      }
+      figures.put("(a) hashes per CPU-second, " + main, f1(a));
+      figures.put("(b) password sign-ins per server CPU-second, " + main, f1(b));
+      figures.put("b / a (target >= 0.85)", f2(b / a));
+      figures.put("  the same without JIT compiler CPU (steady state): b, b / a", f1(steady.get("b")) + ", "
+          + f2(steady.get("b") / a));
+      check(b / a >= 0.85, "efficiency b/a = " + f2(b / a) + " < 0.85 (steady state " + f2(steady.get("b") / a) + ")");
+
+      double bKeycloak;
+      try (BenchServer s2 = startServer("keycloak-params", keycloak);
+           LoadClient client = new LoadClient(vertx, "127.0.0.1", s2.port, 256)) {
+        bKeycloak = passwordSaturation(client, s2, pwKeycloak, "b7");
+        finish(s2);
+      }
+      figures.put("(a) hashes per CPU-second, " + keycloak, f1(aKeycloak));
+      figures.put("(b) password sign-ins per server CPU-second, " + keycloak + " (Keycloak 26: 20-24)", f1(bKeycloak));
+      figures.put("b / a at " + keycloak, f2(bKeycloak / aKeycloak));
+      figures.put("  the same without JIT compiler CPU: b, b / a", f1(steady.get("b7")) + ", "
+          + f2(steady.get("b7") / aKeycloak));
+
+      if (totp) {
+        try (BenchServer s3 = startServer("second-step", cheap);
+             LoadClient client = new LoadClient(vertx, "127.0.0.1", s3.port, 256)) {
+          secondStep(client, s3, new UserCycle(totpCheap));
+          finish(s3);
+        }
+      }
+
+      // (f) start to ready, against the PostgreSQL that is already running and with the embedded one.
+      startsExternal.sort(Double::compare);
+      figures.put("(f) start to ready, PostgreSQL already running (ms, median of " + startsExternal.size()
+          + "; target <= 2000)", f0(startsExternal.get(startsExternal.size() / 2)));
+      check(startsExternal.get(startsExternal.size() / 2) <= 2000, "start to ready (external) > 2 s");
+      appCdsStarts(main);
+      embeddedStarts(main);
+    } finally {
+      pg.close();
+    }
+    say("load average at end: %s", Proc.loadAverage());
+    printTable();
+    return 0;
+  }
+
+  // ---------------------------------------------------------------- seeding and servers
+
+  private List<SeededUser> seed(Pool pool, Params params, String prefix, int count, boolean totp) throws Exception {
+    Settings settings = Settings.from(Settings.defaults()
+        .put(Settings.ARGON2_MEMORY_KIB, params.memoryKib())
+        .put(Settings.ARGON2_ITERATIONS, params.iterations())
+        .put(Settings.ARGON2_PARALLELISM, params.parallelism())
+        .put(Settings.SECRET_KEY, secretKey)
+        .put(Settings.DATA_DIR, WORK.resolve("data").toString()));
+    long t0 = System.nanoTime();
+    List<SeededUser> users = SeedUsers.seed(vertx, pool, settings,
+        new Options(count, prefix, SeedUsers.DEFAULT_PASSWORD, totp, false, WORK.resolve(prefix + ".csv")))
+        .await(10, TimeUnit.MINUTES);
+    SeedUsers.writeCsv(WORK.resolve(prefix + ".csv"), users);
+    say("  %d %s users (%s%s) in %d ms", count, prefix, params, totp ? ", TOTP on" : "", (System.nanoTime() - t0) / 1_000_000);
+    return users;
+  }
+
+  private BenchServer startServer(String label, Params params) throws Exception {
+    Map<String, String> env = new LinkedHashMap<>(System.getenv());
+    env.putAll(params.env());
+    env.put(Settings.DATABASE_URL, databaseUrl);
+    env.put(Settings.SECRET_KEY, secretKey);
+    env.put(Settings.DATA_DIR, WORK.resolve("data").toString());
+    env.put("GATEHOUSE_BENCH_ROUTES", "true");
+    BenchServer server = BenchServer.start(label, jvm, serverClasspath, env, WORK);
+    startsExternal.add(server.launchToReadyMs);
+    say("server %s (pid %d, %s): ready %.0f ms after launch (it logged %.0f ms)", label, server.pid(), params,
+        server.launchToReadyMs, server.selfReportedMs);
+    return server;
+  }
+
+  private void finish(BenchServer server) throws Exception {
+    double stopped = server.stop();
+    List<String> blocked = server.blockedThreadWarnings();
+    say("server %s stopped by SIGTERM in %.0f ms, exit %d; blocked-thread warnings in its log: %d", server.label,
+        stopped, server.process.exitValue(), blocked.size());
+    figures.put("blocked-thread warnings, server " + server.label, Integer.toString(blocked.size()));
+    check(blocked.isEmpty(), "blocked-thread warnings in " + server.log);
+    blocked.stream().limit(3).forEach(l -> say("    %s", l));
+  }
+
+  /** CPU seconds the JIT compiler threads used between two snapshots: warm-up still going on, not steady state. */
+  private static double compilerSeconds(Map<String, double[]> before, Map<String, double[]> after) {
+    double total = 0;
+    for (var e : after.entrySet()) {
+      if (e.getKey().contains("CompilerThre")) {
+        double[] b = before.getOrDefault(e.getKey(), new double[2]);
+        total += e.getValue()[0] + e.getValue()[1] - b[0] - b[1];
+      }
+    }
+    return total;
+  }
+
+  /** With -Dbench.jfr=true, a JFR recording of a measured window (jcmd PID JFR.start / JFR.stop). */
+  private void jfr(BenchServer server, String window, boolean start) {
+    if (!Boolean.getBoolean("bench.jfr")) {
+      return;
+    }
+    Path file = WORK.resolve("profile-" + window + ".jfr").toAbsolutePath();
+    List<String> command = start
+        ? List.of("jcmd", Long.toString(server.pid()), "JFR.start", "name=" + window, "settings=profile")
+        : List.of("jcmd", Long.toString(server.pid()), "JFR.stop", "name=" + window, "filename=" + file);
+    try {
+      Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+      p.getInputStream().readAllBytes();
+      p.waitFor(60, TimeUnit.SECONDS);
+      if (!start) {
+        say("  JFR profile of this window: %s (bench/jfr-summary.sh %s)", file, file);
+      }
+    } catch (IOException | InterruptedException e) {
+      say("  JFR not recorded: %s", e);
+    }
+  }
+
+  // ---------------------------------------------------------------- (a)
+
+  private double hashRate(Params params) throws Exception {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(jvm);
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), HashRate.class.getName(),
+        Integer.toString(params.memoryKib()), Integer.toString(params.iterations()), Integer.toString(params.parallelism()),
+        Integer.toString(configured.hashThreads()), Double.toString(WARMUP), Double.toString(MEASURE)));
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes());
+    p.waitFor();
+    String line = out.lines().filter(l -> l.startsWith("hashes=")).findFirst()
+        .orElseThrow(() -> new IllegalStateException("HashRate printed no result:\n" + out));
+    Map<String, Double> v = new LinkedHashMap<>();
+    for (String kv : line.split(" ")) {
+      v.put(kv.split("=")[0], Double.parseDouble(kv.split("=")[1]));
+    }
+    double perCpu = v.get("hashes") / v.get("cpu");
+    say("(a) %s: %.0f hashes in %.2f CPU-s over %.1f s wall on %d threads: %.1f per CPU-second, %.1f per second",
+        params, v.get("hashes"), v.get("cpu"), v.get("wall"), configured.hashThreads(), perCpu, v.get("hashes") / v.get("wall"));
+    return perCpu;
+  }
+
+  // ---------------------------------------------------------------- (b)
+
+  /** Fresh browser: fetch the page (session + CSRF cookie), then the password step. Answers its status. */
+  private static Future<Integer> passwordSignIn(LoadClient client, SeededUser user) {
+    Browser browser = new Browser();
+    return client.get(browser, "/").compose(page -> page.status() != 200 ? Future.succeededFuture(page.status())
+        : client.post(browser, "/api/session", new JsonObject().put("email", user.email()).put("password", user.password()))
+            .map(LoadClient.Answer::status));
+  }
+
+  private double passwordSaturation(LoadClient client, BenchServer server, List<SeededUser> users, String label)
+      throws Exception {
+    int concurrency = configured.hashThreads() * 2 + 2;
+    IntFunction<Future<Integer>> op = i -> passwordSignIn(client, users.get(i % users.size()));
+    client.closedLoop(concurrency, WARMUP, 1_000_000, op);
+    jfr(server, label, true);
+    Map<String, double[]> threads0 = Proc.threadCpu(server.pid());
+    double cpu0 = server.cpuSeconds();
+    double pg0 = Proc.familyCpuSeconds(postgresPid);
+    Run run = client.closedLoop(concurrency, MEASURE, 1_000_000, op);
+    double cpu = server.cpuSeconds() - cpu0;
+    double pg = Proc.familyCpuSeconds(postgresPid) - pg0;
+    Map<String, double[]> threads1 = Proc.threadCpu(server.pid());
+    jfr(server, label, false);
+    int ok = run.count(200);
+    double perCpu = ok / cpu;
+    say("(%s) %d sign-ins (page + password step, %d in flight) in %.1f s: %.1f/s, server CPU %.2f s -> %.1f per CPU-second"
+            + " (%.1f ms CPU each); statuses %s", label, ok, concurrency, run.elapsedNanos / 1e9,
+        ok / (run.elapsedNanos / 1e9), cpu, perCpu, 1000 / perCpu, run.statusSummary());
+    say("    PostgreSQL CPU meanwhile %.2f s (%.0f µs per sign-in); server CPU by thread:", pg, pg * 1e6 / ok);
+    System.out.print(Proc.threadCpuDelta(threads0, threads1, ok));
+    double jit = compilerSeconds(threads0, threads1);
+    steady.put(label, ok / (cpu - jit));
+    say("    without the JIT compiler threads (%.2f s, warm-up not over): %.1f per CPU-second", jit, ok / (cpu - jit));
+    check(ok == run.completed.get(), "(" + label + ") not every sign-in succeeded: " + run.statusSummary()
+        + (run.firstError == null ? "" : " " + run.firstError));
+    figures.put("(" + label + ") password sign-ins per wall second at saturation", f1(ok / (run.elapsedNanos / 1e9)));
+    lastPasswordWallRate = ok / (run.elapsedNanos / 1e9);
+    return perCpu;
+  }
+
+  private double lastPasswordWallRate;
+  /** Operations per server CPU-second without the JIT compiler threads, by figure. */
+  private final Map<String, Double> steady = new LinkedHashMap<>();
+
+  // ---------------------------------------------------------------- overload
+
+  private void overload(LoadClient client, BenchServer server, List<SeededUser> pw, List<SeededUser> totpUsers, double a)
+      throws Exception {
+    // Twice what the hashing threads could do with whole cores to themselves (a), or twice what (b)
+    // measured, whichever is more; and enough excess to overflow the hash queue twice over. (On a
+    // shared machine (b) alone can be far below what the cores do a minute later.)
+    double capacity = Math.max(lastPasswordWallRate, configured.hashThreads() * a);
+    double rate = Math.max(2 * capacity, capacity + 2.0 * (configured.hashQueue() + configured.hashThreads()) / OVERLOAD);
+    UserCycle cycle = totpUsers.isEmpty() ? null : new UserCycle(totpUsers);
+    Run baselineSecond = null;
+    if (cycle != null) {
+      // The second step at a modest rate on the quiet server first, to compare its p99 with.
+      List<Pending> pending = preparePending(client, cycle, (int) Math.ceil(SECOND_STEP_RATE_UNDER_OVERLOAD * OVERLOAD));
+      baselineSecond = client.openLoop(SECOND_STEP_RATE_UNDER_OVERLOAD, OVERLOAD, i -> secondStepOp(client, cycle, pending.get(i)));
+    }
+    List<Pending> pending = cycle == null ? List.of()
+        : preparePending(client, cycle, (int) Math.ceil(SECOND_STEP_RATE_UNDER_OVERLOAD * OVERLOAD));
+    Map<Integer, String> retryAfter = new java.util.concurrent.ConcurrentHashMap<>();
+    IntFunction<Future<Integer>> password = i -> {
+      SeededUser user = pw.get(i % pw.size());
+      Browser browser = new Browser();
+      return client.get(browser, "/").compose(page -> client.post(browser, "/api/session",
+          new JsonObject().put("email", user.email()).put("password", user.password()))).map(answer -> {
+            if (answer.status() == 503 && answer.retryAfter() != null) {
+              retryAfter.put(i, answer.retryAfter());
+            }
+            return answer.status();
+          });
+    };
+    IntFunction<Future<Integer>> probe = i -> client.get(null, "/health/live").map(LoadClient.Answer::status);
+    double cpu0 = server.cpuSeconds();
+    CompletableFuture<Run> probeRun = CompletableFuture.supplyAsync(() -> unchecked(() -> client.openLoop(50, OVERLOAD, probe)));
+    CompletableFuture<Run> secondRun = cycle == null ? CompletableFuture.completedFuture(null)
+        : CompletableFuture.supplyAsync(() -> unchecked(() ->
+            client.openLoop(SECOND_STEP_RATE_UNDER_OVERLOAD, OVERLOAD, i -> secondStepOp(client, cycle, pending.get(i)))));
+    Run pass = client.openLoop(rate, OVERLOAD, password);
+    Run probes = probeRun.get();
+    Run second = secondRun.get();
+    double cpu = server.cpuSeconds() - cpu0;
+    int ok = pass.count(200);
+    int busy = pass.count(503);
+    say("overload: password step offered at %.0f/s (2x capacity) for %.0f s: %s; %.1f sign-ins/s, server CPU %.2f s -> "
+            + "%.1f per CPU-second", rate, OVERLOAD, pass.statusSummary(), ok / (pass.elapsedNanos / 1e9), cpu, ok / cpu);
+    say("  latency from scheduled send: 200s p50 %.0f ms p99 %.0f ms max %.0f ms; 503s p50 %.1f ms p99 %.1f ms;"
+            + " 503s with Retry-After %d of %d; generator lag max %.1f ms", pass.percentileMs(50, 200),
+        pass.percentileMs(99, 200), pass.percentileMs(100, 200), pass.percentileMs(50, 503), pass.percentileMs(99, 503),
+        retryAfter.size(), busy, pass.maxDispatchLagNanos.get() / 1e6);
+    say("  event-loop probe GET /health/live at 50/s meanwhile: p50 %.1f ms p99 %.1f ms max %.1f ms (%s)",
+        probes.percentileMs(50), probes.percentileMs(99), probes.percentileMs(100), probes.statusSummary());
+    figures.put("overload: password step offered at 2x capacity, answered 200 / 503", ok + " / " + busy);
+    figures.put("overload: 503s carrying Retry-After", retryAfter.size() + " of " + busy);
+    // Bounded: a request waits at most for the queue ahead of it, (queue + threads) / throughput.
+    double bound = 1000.0 * (configured.hashQueue() + configured.hashThreads()) / Math.max(1, ok / (pass.elapsedNanos / 1e9));
+    figures.put("overload: password step p99 / max latency of 200s (ms; queue bound " + f0(bound) + ")",
+        f0(pass.percentileMs(99, 200)) + " / " + f0(pass.percentileMs(100, 200)));
+    figures.put("overload: /health/live p99 meanwhile (ms)", f1(probes.percentileMs(99)));
+    check(busy > 0, "overload: no 503 past saturation");
+    check(retryAfter.size() == busy, "overload: a 503 without Retry-After");
+    check(pass.count(200) + busy == pass.sent, "overload: answers other than 200/503: " + pass.statusSummary());
+    if (second != null) {
+      say("  second step at %.0f/s: quiet server p50 %.1f p99 %.1f ms (%s); during overload p50 %.1f p99 %.1f ms (%s)",
+          SECOND_STEP_RATE_UNDER_OVERLOAD, baselineSecond.percentileMs(50, 200), baselineSecond.percentileMs(99, 200),
+          baselineSecond.statusSummary(), second.percentileMs(50, 200), second.percentileMs(99, 200), second.statusSummary());
+      figures.put("overload: second step p99, quiet -> password step saturated (ms)",
+          f1(baselineSecond.percentileMs(99, 200)) + " -> " + f1(second.percentileMs(99, 200)));
+      check(second.count(200) == second.sent, "overload: second step failures " + second.statusSummary());
+    }
+  }
+
+  // ---------------------------------------------------------------- (c) and (d)
+
+  /** µs of server CPU (without JIT) and PostgreSQL CPU per second step, to set against the floor's. */
+  private double[] cCost;
+
+  record Pending(Browser browser, int user) {
+  }
+
+  /** Password steps for {@code n} TOTP users, each free in the current step: sessions waiting for a code. */
+  private List<Pending> preparePending(LoadClient client, UserCycle cycle, int n) throws Exception {
+    int[] users = new int[n];
+    for (int i = 0; i < n; i++) {
+      users[i] = cycle.reserveWaiting();
+    }
+    Pending[] pending = new Pending[n];
+    Run run = client.closedLoop(16, 3600, n, i -> {
+      Browser browser = new Browser();
+      SeededUser user = cycle.user(users[i]);
+      return client.get(browser, "/").compose(page -> client.post(browser, "/api/session",
+          new JsonObject().put("email", user.email()).put("password", user.password()))).map(answer -> {
+            if (answer.status() == 200 && "two_factor_required".equals(answer.json().getString("state"))) {
+              pending[i] = new Pending(browser, users[i]);
+              return 200;
+            }
+            return answer.status();
+          });
+    });
+    if (run.count(200) != n) {
+      throw new IllegalStateException("preparing pending sign-ins failed: " + run.statusSummary() + " " + run.firstError);
+    }
+    return Arrays.asList(pending);
+  }
+
+  private static Future<Integer> secondStepOp(LoadClient client, UserCycle cycle, Pending pending) {
+    long step = cycle.use(pending.user());
+    String code = LoadTotp.code(LoadTotp.decode(cycle.user(pending.user()).totpSecret()), step);
+    return client.post(pending.browser(), "/api/session/two-factor", new JsonObject().put("code", code))
+        .map(LoadClient.Answer::status);
+  }
+
+  private void secondStep(LoadClient client, BenchServer server, UserCycle cycle) throws Exception {
+    int concurrency = 32;
+    // Warm-up (the JIT needs thousands of passes over the code), then saturation over as many pending
+    // sign-ins as the users allow.
+    long warmEnd = System.nanoTime() + (long) (WARMUP * 1e9);
+    while (System.nanoTime() < warmEnd) {
+      List<Pending> warm = preparePending(client, cycle, Math.min(2000, cycle.size() / 10));
+      client.closedLoop(concurrency, (warmEnd - System.nanoTime()) / 1e9, warm.size(),
+          i -> secondStepOp(client, cycle, warm.get(i)));
+    }
+    int n = Math.min(cycle.available(), cycle.size() / 2);
+    List<Pending> sat = preparePending(client, cycle, n);
+    jfr(server, "c", true);
+    Map<String, double[]> threads0 = Proc.threadCpu(server.pid());
+    double cpu0 = server.cpuSeconds();
+    double pg0 = Proc.familyCpuSeconds(postgresPid);
+    Run run = client.closedLoop(concurrency, MEASURE, sat.size(), i -> secondStepOp(client, cycle, sat.get(i)));
+    double cpu = server.cpuSeconds() - cpu0;
+    double pg = Proc.familyCpuSeconds(postgresPid) - pg0;
+    Map<String, double[]> threads1 = Proc.threadCpu(server.pid());
+    jfr(server, "c", false);
+    double c = run.count(200) / (run.elapsedNanos / 1e9);
+    say("(c) second step, %d in flight: %d verified in %.1f s = %.0f/s; server CPU %.2f s (%.0f µs each); %s",
+        concurrency, run.count(200), run.elapsedNanos / 1e9, c, cpu, cpu * 1e6 / run.count(200), run.statusSummary());
+    say("    PostgreSQL CPU meanwhile %.2f s (%.0f µs per verification); server CPU by thread:", pg, pg * 1e6 / run.count(200));
+    System.out.print(Proc.threadCpuDelta(threads0, threads1, run.count(200)));
+    double jit = compilerSeconds(threads0, threads1);
+    cCost = new double[] {(cpu - jit) * 1e6 / run.count(200), pg * 1e6 / run.count(200)};
+    check(run.count(200) == run.completed.get(), "(c) failures: " + run.statusSummary() + " " + run.firstError);
+    if (run.elapsedNanos < 3e9) {
+      notes.add("(c) ran out of pending sign-ins after " + f1(run.elapsedNanos / 1e9) + " s: raise -Dbench.totpUsers");
+    }
+    double rate = 0.8 * c;
+    double seconds = Math.min(MEASURE, cycle.size() * 0.8 / rate);
+    List<Pending> open = preparePending(client, cycle, (int) Math.ceil(rate * seconds));
+    Run at80 = client.openLoop(rate, seconds, i -> secondStepOp(client, cycle, open.get(i)));
+    say("(c) at 80%% = %.0f/s for %.1f s, open loop: p50 %.2f ms p99 %.2f ms max %.1f ms; %s; generator lag max %.1f ms",
+        rate, seconds, at80.percentileMs(50, 200), at80.percentileMs(99, 200), at80.percentileMs(100, 200),
+        at80.statusSummary(), at80.maxDispatchLagNanos.get() / 1e6);
+    figures.put("(c) second-step verifications per second at saturation", f0(c));
+    figures.put("(c) p50 / p99 at 80 % (ms)", f2(at80.percentileMs(50, 200)) + " / " + f2(at80.percentileMs(99, 200)));
+    check(at80.count(200) == at80.sent, "(c) at 80 %: failures " + at80.statusSummary());
+    floor(client, server, cycle, c, at80);
+  }
+
+  private void floor(LoadClient client, BenchServer server, UserCycle cycle, double c, Run secondAt80) throws Exception {
+    // Runs last on this server: steps far beyond the clock, always later than the user's last one, so
+    // every UPDATE takes its row as a real second step does (these users cannot sign in with TOTP after).
+    java.util.concurrent.atomic.AtomicLong step = new java.util.concurrent.atomic.AtomicLong(LoadTotp.currentStep() + 1_000_000);
+    IntFunction<Future<Integer>> op = i -> client.send(null, io.vertx.core.http.HttpMethod.POST,
+        "/bench/floor?user=" + cycle.user(i % cycle.size()).id() + "&step=" + step.incrementAndGet(), null)
+        .map(LoadClient.Answer::status);
+    client.closedLoop(32, WARMUP, 10_000_000, op);
+    jfr(server, "d", true);
+    Map<String, double[]> threads0 = Proc.threadCpu(server.pid());
+    double cpu0 = server.cpuSeconds();
+    double pg0 = Proc.familyCpuSeconds(postgresPid);
+    Run run = client.closedLoop(32, MEASURE, 10_000_000, op);
+    double cpu = server.cpuSeconds() - cpu0;
+    double pg = Proc.familyCpuSeconds(postgresPid) - pg0;
+    Map<String, double[]> threads1 = Proc.threadCpu(server.pid());
+    jfr(server, "d", false);
+    double d = run.count(204) / (run.elapsedNanos / 1e9);
+    say("(d) floor: bare route, same conditional UPDATE, 32 in flight: %d in %.1f s = %.0f/s; server CPU %.2f s (%.0f µs each); %s",
+        run.count(204), run.elapsedNanos / 1e9, d, cpu, cpu * 1e6 / run.count(204), run.statusSummary());
+    say("    PostgreSQL CPU meanwhile %.2f s (%.0f µs per UPDATE); server CPU by thread:", pg, pg * 1e6 / run.count(204));
+    System.out.print(Proc.threadCpuDelta(threads0, threads1, run.count(204)));
+    double jit = compilerSeconds(threads0, threads1);
+    figures.put("  CPU per operation, server (no JIT) + PostgreSQL (µs): second step / floor",
+        f0(cCost[0]) + " + " + f0(cCost[1]) + " / " + f0((cpu - jit) * 1e6 / run.count(204)) + " + " + f0(pg * 1e6 / run.count(204)));
+    // 409: the same user came round again while an older step of theirs was still in flight; refused, as it must be.
+    check(run.count(204) + run.count(409) == run.completed.get(), "(d) failures: " + run.statusSummary() + " " + run.firstError);
+    double rate = 0.8 * d;
+    Run at80 = client.openLoop(rate, MEASURE, op);
+    say("(d) at 80%% = %.0f/s for %.0f s, open loop: p50 %.2f ms p99 %.2f ms max %.1f ms; %s; generator lag max %.1f ms",
+        rate, MEASURE, at80.percentileMs(50, 204), at80.percentileMs(99, 204), at80.percentileMs(100, 204),
+        at80.statusSummary(), at80.maxDispatchLagNanos.get() / 1e6);
+    figures.put("(d) floor: bare route with the same UPDATE, per second", f0(d));
+    figures.put("(d) floor p50 / p99 at 80 % (ms)", f2(at80.percentileMs(50, 204)) + " / " + f2(at80.percentileMs(99, 204)));
+    figures.put("c / d (target >= 0.8)", f2(c / d));
+    double floorCpu = (cpu - jit) * 1e6 / run.count(204) + pg * 1e6 / run.count(204);
+    figures.put("  c / d by CPU per operation (server without JIT + PostgreSQL)", f2(floorCpu / (cCost[0] + cCost[1])));
+    check(c / d >= 0.8, "c/d = " + f2(c / d) + " < 0.8");
+    check(secondAt80.percentileMs(99, 200) <= 10, "(c) p99 at 80 % = " + f2(secondAt80.percentileMs(99, 200)) + " ms > 10 ms");
+  }
+
+  // ---------------------------------------------------------------- (e)
+
+  private void sessionsMemory(LoadClient client, BenchServer server) throws Exception {
+    int live = client.await(v -> client.get(null, "/bench/stats").map(a -> a.json().getInteger("sessions")), 30);
+    int more = Math.max(0, SESSIONS - live);
+    // The rest as visitors who fetched the sign-in page: a session holding a CSRF token.
+    Run run = client.closedLoop(16, 3600, more, i -> client.get(new Browser(), "/").map(LoadClient.Answer::status));
+    int after = client.await(v -> client.get(null, "/bench/stats").map(a -> a.json().getInteger("sessions")), 30);
+    Thread.sleep(2000);
+    double rss = server.rssMiB();
+    say("(e) %d live sessions (%d left by the sign-ins above, %d page visitors; %s): VmRSS %.0f MiB", after, live, more,
+        run.statusSummary(), rss);
+    figures.put("(e) VmRSS with " + after + " live sessions (MiB; target <= 300)", f0(rss));
+    check(rss <= 300, "(e) RSS " + f0(rss) + " MiB > 300");
+  }
+
+  // ---------------------------------------------------------------- (f)
+
+  /** The same start with an AppCDS archive of the server's classes (JDK 17: -XX:ArchiveClassesAtExit, then -XX:SharedArchiveFile). */
+  private void appCdsStarts(Params params) throws Exception {
+    Path archive = WORK.resolve("gatehouse.jsa").toAbsolutePath();
+    Files.deleteIfExists(archive);
+    Map<String, String> env = new LinkedHashMap<>(System.getenv());
+    env.putAll(params.env());
+    env.put(Settings.DATABASE_URL, databaseUrl);
+    env.put(Settings.SECRET_KEY, secretKey);
+    env.put(Settings.DATA_DIR, WORK.resolve("data").toString());
+    List<String> dump = new ArrayList<>(jvm);
+    dump.add("-XX:ArchiveClassesAtExit=" + archive);
+    try (BenchServer s = BenchServer.start("appcds-dump", dump, serverClasspath, env, WORK)) {
+      s.stop();
+    }
+    if (!Files.exists(archive)) {
+      notes.add("(f) no AppCDS archive was written; see " + WORK.resolve("server-appcds-dump.log"));
+      return;
+    }
+    List<String> use = new ArrayList<>(jvm);
+    use.add("-XX:SharedArchiveFile=" + archive);
+    // Plain and AppCDS starts taken turn about, so that a busier minute does not favour either.
+    List<Double> plain = new ArrayList<>();
+    List<Double> cds = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      try (BenchServer s = BenchServer.start("plain", jvm, serverClasspath, env, WORK)) {
+        plain.add(s.launchToReadyMs);
+        s.stop();
+      }
+      try (BenchServer s = BenchServer.start("appcds", use, serverClasspath, env, WORK)) {
+        cds.add(s.launchToReadyMs);
+        s.stop();
+      }
+    }
+    plain.sort(Double::compare);
+    cds.sort(Double::compare);
+    say("starts against the running PostgreSQL, taken turn about: plain %s ms, with AppCDS %s ms", plain, cds);
+    figures.put("(f) the same, taken turn about: plain / with an AppCDS archive (ms, medians of 3)",
+        f0(plain.get(1)) + " / " + f0(cds.get(1)));
+  }
+
+  private void embeddedStarts(Params params) throws Exception {
+    Path data = Files.createTempDirectory(WORK.toAbsolutePath(), "embedded-");
+    Map<String, String> env = new LinkedHashMap<>(System.getenv());
+    env.putAll(params.env());
+    env.remove(Settings.DATABASE_URL);
+    env.remove(Settings.SECRET_KEY);
+    env.put(Settings.DATA_DIR, data.toString());
+    double[] ready = new double[2];
+    for (int i = 0; i < 2; i++) {
+      try (BenchServer s = BenchServer.start("embedded-" + (i == 0 ? "first" : "again"), jvm, serverClasspath, env, WORK)) {
+        ready[i] = s.launchToReadyMs;
+        say("server %s: ready %.0f ms after launch (it logged %.0f ms)", s.label, s.launchToReadyMs, s.selfReportedMs);
+        finish(s);
+      }
+    }
+    figures.put("(f) start to ready, embedded PostgreSQL: first start (initdb) / next start (ms)",
+        f0(ready[0]) + " / " + f0(ready[1]));
+    try (var files = Files.walk(data)) {
+      files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+    }
+  }
+
+  // ---------------------------------------------------------------- output
+
+  private void printTable() throws IOException {
+    StringBuilder out = new StringBuilder("\n== Results (load average at end: " + Proc.loadAverage() + ")\n");
+    int width = figures.keySet().stream().mapToInt(String::length).max().orElse(10);
+    figures.forEach((k, v) -> out.append(String.format(Locale.ROOT, "  %-" + width + "s  %s%n", k, v)));
+    for (String note : notes) {
+      out.append("  note: ").append(note).append('\n');
+    }
+    out.append(failures.isEmpty() ? "  every target met\n" : "  targets missed:\n");
+    for (String failure : failures) {
+      out.append("    - ").append(failure).append('\n');
+    }
+    System.out.print(out);
+    Files.writeString(WORK.resolve("results.txt"), out.toString());
+  }
+
+  private void check(boolean ok, String failure) {
+    if (!ok) {
+      failures.add(failure);
+    }
+  }
+
+  private static void say(String format, Object... args) {
+    System.out.printf(Locale.ROOT, "%s%n", String.format(Locale.ROOT, format, args));
+    System.out.flush();
+  }
+
+  private interface Call<T> {
+    T call() throws Exception;
+  }
+
+  private static <T> T unchecked(Call<T> call) {
+    try {
+      return call.call();
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static String f0(double v) {
+    return String.format(Locale.ROOT, "%.0f", v);
+  }
+
+  private static String f1(double v) {
+    return String.format(Locale.ROOT, "%.1f", v);
+  }
+
+  private static String f2(double v) {
+    return String.format(Locale.ROOT, "%.2f", v);
+  }
+
+  private static double dbl(String key, double def) {
+    return Double.parseDouble(System.getProperty(key, Double.toString(def)));
+  }
+
+  private static int integer(String key, int def) {
+    return Integer.parseInt(System.getProperty(key, Integer.toString(def)));
+  }
+}
