@@ -4,10 +4,9 @@ import { api } from '../api.js';
 import { h, flash, formatDate } from '../dom.js';
 import { navigate, focusHeading } from '../router.js';
 import { settingsPage, noticeFrom, signInAgainIf } from '../layout.js';
-import { openDialog, cancelButton, Cancelled } from '../dialog.js';
-import { totpField, recoveryCodeField, formError, busy, showError, clearErrors, showFieldError, normaliseCode, isSixDigits } from '../forms.js';
+import { Cancelled } from '../dialog.js';
+import { withCurrentFactor } from '../current-factor.js';
 import { messageFor } from '../problems.js';
-import { withSudo } from '../sudo.js';
 import { loadMe } from '../session.js';
 import { startSetup } from './setup.js';
 import { regenerateCodes } from './recovery.js';
@@ -80,52 +79,9 @@ function twoFactorOn(tf, problems) {
 
 // Disabling needs sudo and proof of the second factor: a current code or a recovery code.
 async function disableTwoFactor() {
-  await withSudo(async () => null);
-  await openDialog('Disable two-factor authentication', (close, fail) => {
-    const totp = totpField('Code from your authenticator app');
-    const recovery = recoveryCodeField();
-    recovery.wrap.hidden = true;
-    let useRecovery = false;
-    const banner = formError();
-    const toggle = h('button', { type: 'button', class: 'link-button', text: 'Use a recovery code instead' });
-    toggle.addEventListener('click', () => {
-      useRecovery = !useRecovery;
-      totp.wrap.hidden = useRecovery;
-      recovery.wrap.hidden = !useRecovery;
-      toggle.textContent = useRecovery ? 'Use your authenticator app instead' : 'Use a recovery code instead';
-      (useRecovery ? recovery : totp).input.focus();
-    });
-    const submit = h('button', { type: 'submit', class: 'btn btn--danger-solid', text: 'Disable' });
-    const form = h('form', { novalidate: true },
-      h('p', { text: 'Signing in will then only ask for your password, and your recovery codes will be deleted. To confirm, enter a code.' }),
-      banner, totp.wrap, recovery.wrap, h('p', {}, toggle),
-      h('div', { class: 'actions' }, cancelButton(), submit));
-    form.addEventListener('submit', async (event) => {
-      event.preventDefault();
-      clearErrors(form);
-      const f = useRecovery ? recovery : totp;
-      let body;
-      if (useRecovery) {
-        if (!recovery.input.value.trim()) return showFieldError(recovery, 'Enter one of your recovery codes.');
-        body = { recoveryCode: recovery.input.value.trim() };
-      } else {
-        const code = normaliseCode(totp.input.value);
-        if (!isSixDigits(code)) return showFieldError(totp, 'Enter the 6 digits shown in your authenticator app.');
-        body = { code };
-      }
-      return busy(submit, 'Disabling…', async () => {
-        try {
-          await withSudo(() => api.delete('/api/me/two-factor', body));
-          close(true);
-        } catch (error) {
-          if (error instanceof Cancelled) return;
-          if (error.code === 'not_signed_in') fail(error);
-          else showError(error, { f, banner, what: useRecovery ? 'recovery' : 'code', button: submit, clearValue: true });
-        }
-      });
-    });
-    return form;
-  });
+  await withCurrentFactor('Disable two-factor authentication',
+    'Signing in will then only ask for your password, and your recovery codes will be deleted. To confirm, enter a code.',
+    'Disable', (body) => api.delete('/api/me/two-factor', body), true);
   await loadMe();
   await navigate('/account', { notice: 'Two-factor authentication is off. Signing in now only asks for your password.', noticeKind: 'warning' }, { replace: true });
 }

@@ -10,6 +10,7 @@ import { Cancelled } from '../dialog.js';
 import { totpField, formError, busy, showError, clearErrors, showFieldError, normaliseCode, isSixDigits } from '../forms.js';
 import { messageFor } from '../problems.js';
 import { withSudo } from '../sudo.js';
+import { withCurrentFactor } from '../current-factor.js';
 import { loadMe } from '../session.js';
 import { normaliseCodes, codesGrid, codeActions } from '../recovery-codes.js';
 
@@ -18,9 +19,21 @@ const QR_URL = '/api/me/two-factor/setup/qr.png';
 
 let handedOver = null;
 
+// With 2FA on, a new secret would replace the app, so the server first asks for the current factor.
+async function newSecret() {
+  try {
+    return await withSudo(() => api.post(SETUP_URL));
+  } catch (error) {
+    if (error.code !== 'current_factor_required') throw error;
+    return withCurrentFactor('Re-configure authenticator app',
+      'A new app replaces your current one, so first enter a code from your current app (or a recovery code if you lost it).',
+      'Continue', (body) => api.post(SETUP_URL, body));
+  }
+}
+
 // From the settings page: confirm the password, create a pending secret, then show it.
 export async function startSetup() {
-  handedOver = await withSudo(() => api.post(SETUP_URL));
+  handedOver = await newSecret();
   return navigate('/account/two-factor/setup');
 }
 
@@ -111,7 +124,7 @@ export async function setupScreen(main, ctx, me) {
   if (!setup) {
     // Reached by reload or a bookmark: make a fresh pending secret.
     try {
-      setup = await withSudo(() => api.post(SETUP_URL));
+      setup = await newSecret();
     } catch (error) {
       if (error instanceof Cancelled) return navigate('/account', {}, { replace: true });
       if (signInAgainIf(error)) return undefined;

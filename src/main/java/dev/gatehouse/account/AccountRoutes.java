@@ -114,6 +114,8 @@ public final class AccountRoutes implements RouteModule {
         .onSuccess(v -> {
           long until = clock.millis() + Sudo.VALIDITY.toMillis();
           SessionUser.grantSudo(ctx, until);
+          // Beside the answer, like the sign-in events: the password is confirmed whatever the log does.
+          events.record(user, SecurityEvents.SUDO_GRANTED, ClientInfo.of(ctx, trustedProxies), null);
           ctx.response().setStatusCode(204).end();
         })
         .onFailure(ctx::fail);

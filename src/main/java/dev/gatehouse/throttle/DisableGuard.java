@@ -14,15 +14,18 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * Turning 2FA off takes a code too, so it draws on the same code budgets as the second sign-in step:
- * otherwise a stolen session plus the password could guess codes here without limit and strip the
- * account of its second factor. Mounted before the two-factor settings; it charges the attempt,
+ * Turning 2FA off takes a code too, and so does re-configuring the app (swapping it is as good as
+ * turning it off), so both draw on the same code budgets as the second sign-in step: otherwise a
+ * stolen session plus the password could guess codes here without limit and strip the account of
+ * its second factor. Mounted before the two-factor settings; it charges the attempt,
  * lets the route check the code, and settles by the answer (a wrong code is counted; the attempt
  * after the one that used the budget up gets 429).
  */
 public final class DisableGuard implements RouteModule {
 
   static final String PATH = "/api/me/two-factor";
+  /** Setting up while 2FA is on (re-configure); a first setup sends no code and is not charged. */
+  static final String SETUP = "/api/me/two-factor/setup";
 
   private final CodeBudgets budgets;
   private final SecondFactor factors;
@@ -39,6 +42,7 @@ public final class DisableGuard implements RouteModule {
   @Override
   public void mount(Router router) {
     router.delete(PATH).handler(SessionUser.required(clock)).handler(Sudo.required(clock)).handler(this::charge);
+    router.post(SETUP).handler(SessionUser.required(clock)).handler(Sudo.required(clock)).handler(this::charge);
   }
 
   private void charge(RoutingContext ctx) {

@@ -37,14 +37,15 @@ public final class TotpCredentials {
       UPDATE totp_credentials SET last_step = $2, last_used_at = now()
       WHERE user_id = $1 AND last_step < $2 RETURNING last_step""";
   private static final String SAVE_SETUP = """
-      INSERT INTO totp_setups (user_id, secret, created_at, expires_at) VALUES ($1, $2, $3, $4)
+      INSERT INTO totp_setups (user_id, secret, created_at, expires_at, reconfigure) VALUES ($1, $2, $3, $4, $5)
       ON CONFLICT (user_id) DO UPDATE
-        SET secret = EXCLUDED.secret, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at""";
+        SET secret = EXCLUDED.secret, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at,
+            reconfigure = EXCLUDED.reconfigure""";
   private static final String SETUP_SECRET = """
       SELECT secret FROM totp_setups WHERE user_id = $1 AND expires_at > $2""";
   /** Taking the setup row is what makes a confirmation happen once, even when two race. */
   private static final String TAKE_SETUP = """
-      DELETE FROM totp_setups WHERE user_id = $1 AND secret = $2 AND expires_at > $3 RETURNING secret""";
+      DELETE FROM totp_setups WHERE user_id = $1 AND secret = $2 AND expires_at > $3 RETURNING reconfigure""";
   private static final String REPLACE_SECRET = """
       UPDATE totp_credentials SET secret = $2, last_step = $3, replaced_at = now(), last_used_at = NULL
       WHERE user_id = $1 RETURNING enabled_at""";
@@ -97,13 +98,16 @@ public final class TotpCredentials {
     });
   }
 
-  /** A fresh secret waiting for its first code; replaces any earlier setup of this user. */
-  public Future<PendingSetup> startSetup(SqlClient db, UUID user) {
+  /**
+   * A fresh secret waiting for its first code; replaces any earlier setup of this user. {@code reconfigure}:
+   * the caller has proven the current factor, so confirming this setup may replace the confirmed secret.
+   */
+  public Future<PendingSetup> startSetup(SqlClient db, UUID user, boolean reconfigure) {
     TotpSecret secret = TotpSecret.generate();
     Instant now = clock.instant();
     Instant expires = now.plus(SETUP_LIFETIME);
     return db.preparedQuery(SAVE_SETUP)
-        .execute(Tuple.of(user, seal(secret, user), utc(now), utc(expires)))
+        .execute(Tuple.of(user, seal(secret, user), utc(now), utc(expires), reconfigure))
         .map(v -> new PendingSetup(secret, expires));
   }
 
@@ -136,9 +140,12 @@ public final class TotpCredentials {
         if (taken.size() == 0) {
           return Future.failedFuture(noSetup());
         }
+        boolean proven = taken.iterator().next().getBoolean("reconfigure");
+        // Only a setup started with the current factor proven replaces a secret; any other one fails
+        // here and the transaction, replacement included, rolls back.
         return tx.preparedQuery(REPLACE_SECRET).execute(Tuple.of(user, sealed, check.step())).compose(replaced ->
             replaced.size() == 1
-                ? Future.succeededFuture(new Confirmed(false))
+                ? proven ? Future.succeededFuture(new Confirmed(false)) : Future.failedFuture(noSetup())
                 : tx.preparedQuery(INSERT_SECRET).execute(Tuple.of(user, sealed, check.step()))
                     .map(inserted -> new Confirmed(true)));
       });

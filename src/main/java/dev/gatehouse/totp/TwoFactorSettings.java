@@ -19,6 +19,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.SqlClient;
 import java.time.Clock;
 import java.util.List;
 import java.util.UUID;
@@ -75,29 +76,48 @@ public final class TwoFactorSettings implements RouteModule {
         .handler(this::disable);
   }
 
-  /** A new pending secret; while 2FA is on this is "re-configure", and the old secret works until confirmation. */
+  /**
+   * A new pending secret. While 2FA is on this is "re-configure": it needs a current code or a recovery
+   * code, exactly as disabling does (swapping the app is as good as turning 2FA off), and the old secret
+   * works until the new one is confirmed. The first setup takes an empty body.
+   */
   private void startSetup(RoutingContext ctx) {
-    JsonBody.read(ctx);
+    Proof proof = Proof.read(JsonBody.read(ctx, "code", "recoveryCode"));
     UUID user = SessionUser.id(ctx);
     ClientInfo client = ClientInfo.of(ctx, trustedProxies);
-    Future<Account> account = account(user);
-    account.compose(found -> credentials.status(pool, user))
-        .compose(status -> credentials.startSetup(pool, user).compose(setup -> {
-          TotpSecret secret = setup.secret();
-          JsonObject body = new JsonObject()
-              .put("secret", secret.base32())
-              .put("secretGrouped", secret.grouped())
-              .put("otpauthUri", KeyUri.of(issuer, account.result().email(), secret))
-              .put("qrCodeUrl", QR_PNG)
-              .put("qrCodeSvgUrl", QR_SVG)
-              .put("expiresAt", setup.expiresAt().toString())
-              .put("reconfigure", status.isPresent());
-          return events.record(user, SETUP_STARTED, client, new JsonObject().put("reconfigure", status.isPresent()))
-              .map(body);
-        }))
+    account(user).compose(account -> pool.withTransaction(tx -> credentials.status(tx, user).compose(status -> {
+          boolean reconfigure = status.isPresent();
+          if (reconfigure && proof == null) {
+            return Future.failedFuture(currentFactorRequired());
+          }
+          if (!reconfigure && proof != null) {
+            return Future.failedFuture(notEnabled()); // nothing to prove yet; the guard gives the attempt back
+          }
+          JsonObject details = new JsonObject().put("reconfigure", reconfigure);
+          Future<Void> proven = Future.succeededFuture();
+          if (proof != null) {
+            details.put("method", proof.method());
+            proven = check(tx, user, proof, client);
+          }
+          return proven.compose(v -> credentials.startSetup(tx, user, reconfigure))
+              .compose(setup -> events.record(tx, user, SETUP_STARTED, client, details)
+                  .map(v -> setupBody(account, setup, reconfigure)));
+        })))
         .onSuccess(body -> ctx.response().setStatusCode(201).putHeader("Cache-Control", "no-store")
             .putHeader("Content-Type", "application/json").end(body.encode()))
         .onFailure(ctx::fail);
+  }
+
+  private JsonObject setupBody(Account account, TotpCredentials.PendingSetup setup, boolean reconfigure) {
+    TotpSecret secret = setup.secret();
+    return new JsonObject()
+        .put("secret", secret.base32())
+        .put("secretGrouped", secret.grouped())
+        .put("otpauthUri", KeyUri.of(issuer, account.email(), secret))
+        .put("qrCodeUrl", QR_PNG)
+        .put("qrCodeSvgUrl", QR_SVG)
+        .put("expiresAt", setup.expiresAt().toString())
+        .put("reconfigure", reconfigure);
   }
 
   /** Drawn on a worker thread: ImageIO's first use loads plugins, too slow for an event loop. */
@@ -142,32 +162,79 @@ public final class TwoFactorSettings implements RouteModule {
 
   /** Needs a current code or a recovery code besides sudo; the secret, any setup and the codes go together. */
   private void disable(RoutingContext ctx) {
-    JsonBody body = JsonBody.read(ctx, "code", "recoveryCode");
-    boolean withCode = body.has("code");
-    if (withCode == body.has("recoveryCode")) {
+    Proof proof = Proof.read(JsonBody.read(ctx, "code", "recoveryCode"));
+    if (proof == null) {
       ctx.fail(Problem.badRequest("invalid_field", "Send a code from your app or a recovery code.")
-          .with("allowed", List.of("code", "recoveryCode")));
-      return;
-    }
-    String code = withCode ? TotpFactor.codeField(body) : RecoveryCodeFactor.codeField(body);
-    if (code == null) {
-      ctx.fail(withCode ? TotpCredentials.malformed() : RecoveryCodes.malformed());
+          .with("allowed", ALLOWED));
       return;
     }
     UUID user = SessionUser.id(ctx);
     ClientInfo client = ClientInfo.of(ctx, trustedProxies);
-    String method = withCode ? TotpFactor.METHOD : RecoveryCodeFactor.METHOD;
     pool.withTransaction(tx -> credentials.status(tx, user).compose(status -> {
           if (status.isEmpty()) {
             return Future.failedFuture(notEnabled());
           }
-          Future<?> proof = withCode ? credentials.use(tx, user, code) : recoveryCodes.spend(tx, user, code);
-          return proof.compose(v -> credentials.delete(tx, user))
+          // Spent in this transaction; the disabled event names the method (the codes all go, so no
+          // separate recovery_code.used event as when re-configuring).
+          return check(tx, user, proof, null)
+              .compose(v -> credentials.delete(tx, user))
               .compose(v -> recoveryCodes.delete(tx, user))
-              .compose(v -> events.record(tx, user, DISABLED, client, new JsonObject().put("method", method)));
+              .compose(v -> events.record(tx, user, DISABLED, client,
+                  new JsonObject().put("method", proof.method())));
         }))
         .onSuccess(v -> ctx.response().setStatusCode(204).putHeader("Cache-Control", "no-store").end())
         .onFailure(ctx::fail);
+  }
+
+  private static final List<String> ALLOWED = List.of("code", "recoveryCode");
+
+  /**
+   * The current factor sent with a change that needs it: a code from the app or a recovery code. Each
+   * route sits behind {@link dev.gatehouse.throttle.DisableGuard}, which charges the code budgets first.
+   */
+  private record Proof(boolean totp, String code) {
+
+    /** Null when the body names neither; a 400 for both, or for a code of the wrong type or size. */
+    static Proof read(JsonBody body) {
+      boolean withCode = body.has("code");
+      boolean withRecovery = body.has("recoveryCode");
+      if (!withCode && !withRecovery) {
+        return null;
+      }
+      if (withCode && withRecovery) {
+        throw Problem.badRequest("invalid_field", "Send a code from your app or a recovery code, not both.")
+            .with("allowed", ALLOWED);
+      }
+      String code = withCode ? TotpFactor.codeField(body) : RecoveryCodeFactor.codeField(body);
+      if (code == null) {
+        throw withCode ? TotpCredentials.malformed() : RecoveryCodes.malformed();
+      }
+      return new Proof(withCode, code);
+    }
+
+    String method() {
+      return totp ? TotpFactor.METHOD : RecoveryCodeFactor.METHOD;
+    }
+  }
+
+  /**
+   * Spends the proof's code in {@code tx} (401 {@code invalid_code} when wrong, used or replayed). With a
+   * {@code client}, a spent recovery code also gets its own event, telling how many are left.
+   */
+  private Future<Void> check(SqlClient tx, UUID user, Proof proof, ClientInfo client) {
+    if (proof.totp()) {
+      return credentials.use(tx, user, proof.code()).mapEmpty();
+    }
+    return recoveryCodes.spend(tx, user, proof.code()).compose(remaining -> client == null
+        ? Future.<Void>succeededFuture()
+        : events.record(tx, user, RecoveryCodeFactor.USED, client, new JsonObject().put("remaining", remaining)));
+  }
+
+  /** 2FA is on, so a change to it needs the current factor: the web app then asks for a code. */
+  public static Problem currentFactorRequired() {
+    return Problem.forbidden("current_factor_required",
+        "Enter a code from your current authenticator app, or a recovery code, to change it.")
+        .with("allowed", ALLOWED);
   }
 
   private Future<Account> account(UUID user) {

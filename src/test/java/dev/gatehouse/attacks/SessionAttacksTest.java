@@ -155,6 +155,28 @@ class SessionAttacksTest {
   }
 
   @Test
+  void a_stolen_session_with_the_password_cannot_swap_the_authenticator() {
+    TwoFactorUser user = TwoFactorUser.enrolled(server, CLOCK);
+    Browser thief = server.browser();
+    thief.setCookie("gatehouse", user.browser.sessionId());
+    user.sudo(thief); // the password is known too: sudo is no obstacle
+    Response bare = thief.post("/api/me/two-factor/setup", new JsonObject());
+    assertEquals(403, bare.status(), bare.toString());
+    assertEquals("current_factor_required", bare.code());
+    Response guessed = thief.post("/api/me/two-factor/setup", new JsonObject().put("code", user.codeAt(5)));
+    assertEquals(401, guessed.status(), guessed.toString());
+    Response guessedRecovery = thief.post("/api/me/two-factor/setup",
+        new JsonObject().put("recoveryCode", "ZZZZ-ZZZZ-ZZZZ-ZZZZ"));
+    assertEquals(401, guessedRecovery.status(), guessedRecovery.toString());
+    // Nothing pending, so nothing the thief's own app could confirm.
+    assertEquals(404, thief.get("/api/me/two-factor/setup/qr.png").status());
+    assertEquals(404, thief.post("/api/me/two-factor/setup/confirm", new JsonObject().put("code", "123456"))
+        .status());
+    assertTrue(thief.get("/api/me").json().getJsonObject("twoFactor").getBoolean("enabled"));
+    assertEquals(200, secondStep(user.pending(), "code", user.code()).status(), "the owner's app still works");
+  }
+
+  @Test
   void the_secret_and_the_qr_code_cannot_be_fetched_again_after_confirmation() {
     TwoFactorUser user = TwoFactorUser.signedIn(server, CLOCK);
     Response setup = user.browser.post("/api/me/two-factor/setup", new JsonObject());

@@ -196,4 +196,34 @@ class SecondStepBudgetTest {
     assertEquals(429, right.status(), "blocked, even with the right code");
     assertEquals(429, secondStep(user.pending(), "code", user.code()).status(), "and sign-in codes are blocked too");
   }
+
+  @Test
+  void reconfiguring_draws_on_the_same_code_budget() {
+    TwoFactorUser user = TwoFactorUser.enrolled(server, CLOCK);
+    List<Integer> statuses = new ArrayList<>();
+    for (int i = 0; i < 11; i++) {
+      statuses.add(user.browser.post("/api/me/two-factor/setup", new JsonObject().put("code", wrongCode(user)))
+          .status());
+    }
+    assertEquals(Collections.nCopies(10, 401), statuses.subList(0, 10), statuses.toString());
+    assertEquals(429, statuses.get(10));
+    Response right = user.browser.post("/api/me/two-factor/setup", new JsonObject().put("code", user.code()));
+    assertEquals(429, right.status(), "blocked, even with the right code");
+    assertEquals(429, secondStep(user.pending(), "code", user.code()).status(), "and sign-in codes are blocked too");
+    // Asking without a code is no guess: it is told what to send, not blocked or counted.
+    assertEquals(403, user.browser.post("/api/me/two-factor/setup", new JsonObject()).status());
+  }
+
+  @Test
+  void a_right_code_when_reconfiguring_refills_the_budget() {
+    TwoFactorUser user = TwoFactorUser.enrolled(server, CLOCK);
+    for (int i = 0; i < 9; i++) {
+      assertEquals(401, user.browser.post("/api/me/two-factor/setup", new JsonObject().put("code", wrongCode(user)))
+          .status());
+    }
+    assertEquals(201, user.browser.post("/api/me/two-factor/setup", new JsonObject().put("code", user.code()))
+        .status());
+    user.nextStep();
+    assertEquals(List.of(401, 401), guess(user, 2), "the count started afresh");
+  }
 }

@@ -1,12 +1,12 @@
 package dev.gatehouse.totp;
 
+import dev.gatehouse.support.ExternalTool;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.HexFormat;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
@@ -20,9 +20,7 @@ class OathtoolTest {
 
   @BeforeAll
   static void oathtoolIsInstalled() {
-    boolean found = java.util.Arrays.stream(System.getenv().getOrDefault("PATH", "").split(":"))
-        .anyMatch(dir -> Files.isExecutable(Path.of(dir, "oathtool")));
-    assumeTrue(found, "oathtool is not installed, skipping the cross-check (apt-get install -y oathtool)");
+    ExternalTool.require("oathtool", "oathtool");
   }
 
   @Test

@@ -236,11 +236,13 @@ class TwoFactorSetupTest {
   }
 
   @Test
-  void reconfigure_kills_the_old_secret_and_keeps_the_recovery_codes() {
+  void reconfigure_with_a_current_code_kills_the_old_secret_and_keeps_the_recovery_codes() {
     TwoFactorUser user = TwoFactorUser.enrolled(server, CLOCK);
     byte[] oldKey = user.key;
-    Response setup = user.browser.post("/api/me/two-factor/setup", new JsonObject());
+    Response setup = user.browser.post("/api/me/two-factor/setup", new JsonObject().put("code", user.code()));
+    assertEquals(201, setup.status(), setup.toString());
     assertTrue(setup.json().getBoolean("reconfigure"));
+    user.nextStep(); // that step is spent
     // Until the new secret is confirmed, the old one still signs in.
     assertEquals(200, secondStep(user.pending(), "code", user.code()).status());
     user.nextStep();
@@ -263,6 +265,103 @@ class TwoFactorSetupTest {
     List<String> types = user.browser.get("/api/me/security-events").json().getJsonArray("events").stream()
         .map(e -> ((JsonObject) e).getString("type")).toList();
     assertTrue(types.contains("two_factor.reconfigured"), types.toString());
+  }
+
+  @Test
+  void reconfigure_without_the_current_factor_is_refused_and_the_old_secret_keeps_working() throws Exception {
+    TwoFactorUser user = TwoFactorUser.enrolled(server, CLOCK);
+    Response bare = user.browser.post("/api/me/two-factor/setup", new JsonObject());
+    assertEquals(403, bare.status(), bare.toString());
+    assertEquals("current_factor_required", bare.code());
+    assertEquals(List.of("code", "recoveryCode"), bare.json().getJsonArray("allowed").getList());
+    Response empty = user.browser.post("/api/me/two-factor/setup", null);
+    assertEquals(403, empty.status(), empty.toString());
+    assertEquals(400, user.browser.post("/api/me/two-factor/setup",
+        new JsonObject().put("code", user.code()).put("recoveryCode", user.recoveryCodes.get(0))).status());
+    assertEquals(400, user.browser.post("/api/me/two-factor/setup", new JsonObject().put("code", 123456)).status());
+    assertEquals(0, count("SELECT count(*) FROM totp_setups WHERE user_id = ?", user), "no secret was made");
+    assertEquals(404, user.browser.get("/api/me/two-factor/setup/qr.png").status());
+    assertEquals(404, user.browser.post("/api/me/two-factor/setup/confirm",
+        new JsonObject().put("code", user.code())).status());
+    assertEquals(200, secondStep(user.pending(), "code", user.code()).status(), "the old app still signs in");
+  }
+
+  @Test
+  void reconfigure_with_a_wrong_current_code_is_refused_and_makes_no_secret() throws Exception {
+    TwoFactorUser user = TwoFactorUser.enrolled(server, CLOCK);
+    Response wrong = user.browser.post("/api/me/two-factor/setup",
+        new JsonObject().put("code", TotpSignInTest.wrongCode(user)));
+    assertEquals(401, wrong.status(), wrong.toString());
+    assertEquals("invalid_code", wrong.code());
+    Response wrongRecovery = user.browser.post("/api/me/two-factor/setup",
+        new JsonObject().put("recoveryCode", "ZZZZ-ZZZZ-ZZZZ-ZZZZ"));
+    assertEquals(401, wrongRecovery.status(), wrongRecovery.toString());
+    assertEquals(0, count("SELECT count(*) FROM totp_setups WHERE user_id = ?", user));
+    // A code spent at sign-in cannot be replayed here.
+    String code = user.code();
+    assertEquals(200, secondStep(user.pending(), "code", code).status());
+    Response replayed = user.browser.post("/api/me/two-factor/setup", new JsonObject().put("code", code));
+    assertEquals(401, replayed.status(), replayed.toString());
+    assertEquals(0, count("SELECT count(*) FROM totp_setups WHERE user_id = ?", user));
+  }
+
+  @Test
+  void reconfigure_with_a_recovery_code_works_and_spends_it() throws Exception {
+    TwoFactorUser user = TwoFactorUser.enrolled(server, CLOCK); // the phone is lost: only the codes are left
+    String recovery = user.recoveryCodes.get(2);
+    Response setup = user.browser.post("/api/me/two-factor/setup",
+        new JsonObject().put("recoveryCode", recovery.toUpperCase()));
+    assertEquals(201, setup.status(), setup.toString());
+    assertTrue(setup.json().getBoolean("reconfigure"));
+    byte[] oldKey = user.key;
+    user.key = Base32.decode(setup.json().getString("secret")).orElseThrow();
+    assertEquals(200, user.browser.post("/api/me/two-factor/setup/confirm",
+        new JsonObject().put("code", user.code())).status());
+    user.nextStep();
+
+    assertEquals(401, secondStep(user.pending(), "code",
+        Totp.STANDARD.codeAt(oldKey, CLOCK.instant().getEpochSecond())).status(), "the lost phone is worthless");
+    assertEquals(401, secondStep(user.pending(), "recoveryCode", recovery).status(), "the code stays spent");
+    assertEquals(200, secondStep(user.pending(), "code", user.code()).status());
+    user.nextStep();
+    assertEquals(401, user.browser.post("/api/me/two-factor/setup",
+        new JsonObject().put("recoveryCode", recovery)).status(), "spent for re-configuring too");
+    assertEquals(9, user.browser.get("/api/me").json().getJsonObject("twoFactor").getInteger("recoveryCodesRemaining"));
+    List<JsonObject> events = user.browser.get("/api/me/security-events").json().getJsonArray("events").stream()
+        .map(e -> (JsonObject) e).toList();
+    JsonObject used = events.stream().filter(e -> e.getString("type").equals("recovery_code.used")).findFirst()
+        .orElseThrow(() -> new AssertionError(events.toString()));
+    assertEquals(9, used.getJsonObject("details").getInteger("remaining"));
+    JsonObject started = events.stream().filter(e -> e.getString("type").equals("two_factor.setup_started")
+        && e.getJsonObject("details").getBoolean("reconfigure")).findFirst().orElseThrow();
+    assertEquals("recovery_code", started.getJsonObject("details").getString("method"));
+  }
+
+  @Test
+  void a_first_setup_sending_a_code_is_refused_and_an_unproven_setup_never_replaces_a_secret() throws Exception {
+    TwoFactorUser fresh = TwoFactorUser.signedIn(server, CLOCK);
+    Response withCode = fresh.browser.post("/api/me/two-factor/setup", new JsonObject().put("code", "123456"));
+    assertEquals(409, withCode.status(), withCode.toString());
+    assertEquals("two_factor_not_enabled", withCode.code());
+
+    // A setup row made without proof while 2FA is on (left from before this rule, or one that raced the
+    // first confirmation) cannot be confirmed into the account.
+    TwoFactorUser user = TwoFactorUser.enrolled(server, CLOCK);
+    byte[] oldKey = user.key;
+    Response proven = user.browser.post("/api/me/two-factor/setup", new JsonObject().put("code", user.code()));
+    assertEquals(201, proven.status());
+    user.nextStep();
+    try (Connection c = server.jdbc(); PreparedStatement s = c.prepareStatement(
+        "UPDATE totp_setups SET reconfigure = false WHERE user_id = (SELECT id FROM users WHERE email = ?)")) {
+      s.setString(1, user.email);
+      assertEquals(1, s.executeUpdate());
+    }
+    user.key = Base32.decode(proven.json().getString("secret")).orElseThrow();
+    Response confirmed = user.browser.post("/api/me/two-factor/setup/confirm",
+        new JsonObject().put("code", user.code()));
+    assertEquals(404, confirmed.status(), confirmed.toString());
+    assertEquals(200, secondStep(user.pending(), "code",
+        Totp.STANDARD.codeAt(oldKey, CLOCK.instant().getEpochSecond())).status(), "the old secret stays");
   }
 
   @Test

@@ -164,9 +164,22 @@ class TwoFactorJourneyTest extends GatehouseBrowserTest {
     assertTrue(fresh.stream().noneMatch(codes::contains), "a whole new set");
     screenshot("regenerated");
 
-    // Re-configure: the same QR flow, warning that old devices stop working; no new codes.
+    // Re-configure: first a code from the current app (sudo is still fresh), saying why; then the same
+    // QR flow, warning that old devices stop working; no new codes.
     Ui.link(page, "Account and security").click();
     button(page, "Re-configure authenticator app").click();
+    Locator prove = dialog(page, "Re-configure authenticator app");
+    assertThat(prove.getByText("replaces your current one")).isVisible();
+    assertThat(prove.getByRole(AriaRole.BUTTON, new Locator.GetByRoleOptions().setName("Use a recovery code instead")))
+        .isVisible();
+    Locator current = prove.getByLabel("Code from your authenticator app");
+    assertThat(current).isFocused();
+    current.fill(app.wrongCode());
+    prove.getByRole(AriaRole.BUTTON, new Locator.GetByRoleOptions().setName("Continue")).click();
+    assertThat(prove.getByText("That code didn’t work.")).isVisible();
+    screenshot("reconfigure-current-code");
+    current.fill(app.nextCode()); // a step not used before: the server refuses a replayed code
+    prove.getByRole(AriaRole.BUTTON, new Locator.GetByRoleOptions().setName("Continue")).click();
     assertThat(page).hasURL(Pattern.compile("/account/two-factor/setup$"));
     assertThat(page.getByText("every device using your current key stops working")).isVisible();
     button(page, "secret key").click();
