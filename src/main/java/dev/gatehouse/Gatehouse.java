@@ -213,7 +213,10 @@ public final class Gatehouse {
             Boolean.parseBoolean(settings.text(OrganisationRoutes.ALLOW_HTTP_ISSUERS, "false")), proxies, clock),
         new SsoSignIn(organisations, identityProviders, events, publicUrl, proxies, clock));
 
-    SessionStore sessions = LocalSessionStore.create(vertx);
+    // The reaper walks every session; every 10 s instead of every second keeps it off the event
+    // loops' profile (12 % of samples at 30,000 sessions). An idle session may outlive its 30
+    // minutes by up to 10 s; the 12-hour absolute limit is checked on every read (SessionUser).
+    SessionStore sessions = LocalSessionStore.create(vertx, LocalSessionStore.DEFAULT_SESSION_MAP_NAME, 10_000);
     List<RouteModule> routes = BenchRoutes.enabled(settings) ? BenchRoutes.with(modules, pool, sessions, hasher) : modules;
     HttpVerticle.HttpSettings http = new HttpVerticle.HttpSettings(settings.httpHost(), settings.httpPort(),
         settings.https(), origin(settings), proxies, settings.bodyLimitBytes(), settings.text("GATEHOUSE_WEBROOT", "webroot"));

@@ -54,7 +54,9 @@ public final class Migrations {
   }
 
   private static Future<Integer> migrate(SqlConnection conn, List<Script> scripts) {
-    return conn.query("SELECT pg_advisory_lock(" + LOCK_KEY + ")").execute()
+    // CREATE TABLE IF NOT EXISTS raises a NOTICE on every start, which the client logs as a warning.
+    return conn.query("SET client_min_messages TO warning").execute()
+        .compose(v -> conn.query("SELECT pg_advisory_lock(" + LOCK_KEY + ")").execute())
         .compose(v -> conn.query("""
             CREATE TABLE IF NOT EXISTS schema_migrations (
               version     integer PRIMARY KEY,
