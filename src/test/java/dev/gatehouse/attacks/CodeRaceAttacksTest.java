@@ -37,8 +37,7 @@ class CodeRaceAttacksTest {
 
   @BeforeAll
   static void start(Vertx vertx) {
-    server = TestServer.start(vertx, new JsonObject().put("GATEHOUSE_SECOND_STEP_LIMIT", 1000)
-        .put("GATEHOUSE_RECOVERY_CODE_LIMIT", 1000), CLOCK);
+    server = TestServer.start(vertx, TestServer.roomForRaces(), CLOCK);
   }
 
   @AfterAll

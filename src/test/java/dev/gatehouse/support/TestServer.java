@@ -28,6 +28,14 @@ public final class TestServer implements AutoCloseable {
     this.ownsVertx = ownsVertx;
   }
 
+  /**
+   * Settings for tests that fire many parallel codes at one account to prove a single-use guard:
+   * the code budgets (proven in throttle/) are raised out of the way.
+   */
+  public static JsonObject roomForRaces() {
+    return new JsonObject().put("GATEHOUSE_SECOND_STEP_LIMIT", 1000).put("GATEHOUSE_RECOVERY_CODE_LIMIT", 1000);
+  }
+
   public static TestServer start(Vertx vertx) {
     return start(vertx, new JsonObject(), Clock.systemUTC());
   }

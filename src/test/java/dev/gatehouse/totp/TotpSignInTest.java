@@ -35,8 +35,7 @@ class TotpSignInTest {
   @BeforeAll
   static void start(Vertx vertx) {
     // The attempt budgets have tests of their own (throttle/); here the single-use guards are what is proven.
-    server = TestServer.start(vertx, new JsonObject().put("GATEHOUSE_SECOND_STEP_LIMIT", 1000)
-        .put("GATEHOUSE_RECOVERY_CODE_LIMIT", 1000), CLOCK);
+    server = TestServer.start(vertx, TestServer.roomForRaces(), CLOCK);
   }
 
   @AfterAll
