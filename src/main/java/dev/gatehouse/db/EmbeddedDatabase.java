@@ -24,8 +24,21 @@ public final class EmbeddedDatabase implements AutoCloseable {
     this.postgres = postgres;
   }
 
-  /** Starts the server on {@code port} (0 = any free port) with its cluster in {@code directory}. */
+  /**
+   * Starts the server on {@code port} (0 = any free port) with its cluster in {@code directory},
+   * durably: the artifact's launcher turns fsync and synchronous commit off, and a spent recovery
+   * code or TOTP step must not come back after a crash.
+   */
   public static EmbeddedDatabase start(Path directory, int port) {
+    return start(directory, port, true);
+  }
+
+  /** For throwaway data (tests, benchmarks' scratch clusters): fsync and synchronous commit off. */
+  public static EmbeddedDatabase startScratch(Path directory, int port) {
+    return start(directory, port, false);
+  }
+
+  private static EmbeddedDatabase start(Path directory, int port, boolean durable) {
     try {
       Files.createDirectories(directory);
       EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
@@ -34,7 +47,12 @@ public final class EmbeddedDatabase implements AutoCloseable {
           .setRegisterShutdownHook(false)
           .setPGStartupWait(Duration.ofSeconds(30))
           .setServerConfig("listen_addresses", "127.0.0.1")
-          .setServerConfig("max_connections", "200");
+          .setServerConfig("max_connections", "200")
+          .setServerConfig("synchronous_commit", durable ? "on" : "off");
+      if (durable) {
+        // Comes after the launcher's -F on the command line, so it wins.
+        builder.setServerConfig("fsync", "on");
+      }
       if (port > 0) {
         builder.setPort(port);
       }

@@ -24,7 +24,7 @@ class DatabaseOutageTest {
   @Test
   void requests_answer_503_within_a_second_while_the_database_is_down_and_recover_after(Vertx vertx) {
     Path dir = TestPostgres.tempDir("gatehouse-outage-pg");
-    EmbeddedDatabase db = EmbeddedDatabase.start(dir, 0);
+    EmbeddedDatabase db = EmbeddedDatabase.startScratch(dir, 0);
     int port = db.port();
     TestPostgres.execute(db.url("postgres"), "CREATE DATABASE outage");
     try (TestServer server = TestServer.start(vertx, new JsonObject().put(Settings.DATABASE_URL, db.url("outage")))) {
@@ -52,7 +52,7 @@ class DatabaseOutageTest {
         }
       }
 
-      db = EmbeddedDatabase.start(dir, port);
+      db = EmbeddedDatabase.startScratch(dir, port);
       Response me = browser.get("/api/me");
       assertEquals(200, me.status(), "the session survived and the pool reconnected: " + me);
       assertEquals(200, browser.get("/health/ready").status());

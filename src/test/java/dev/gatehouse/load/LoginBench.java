@@ -104,7 +104,7 @@ public final class LoginBench {
         main, configured.hashThreads(), configured.hashQueue(), WARMUP, MEASURE, OVERLOAD);
     say("load average at start: %s", Proc.loadAverage());
 
-    EmbeddedDatabase pg = EmbeddedDatabase.start(WORK.resolve("pg"), 0);
+    EmbeddedDatabase pg = EmbeddedDatabase.startScratch(WORK.resolve("pg"), 0);
     try {
       postgresPid = Long.parseLong(Files.readAllLines(WORK.resolve("pg").resolve("postmaster.pid")).get(0).trim());
       Pool admin = Database.connect(vertx, pg.url("postgres"), 1);

@@ -33,7 +33,7 @@ public final class TestPostgres {
       if (external != null && !external.isBlank()) {
         adminUrl = external;
       } else {
-        embedded = EmbeddedDatabase.start(tempDir("gatehouse-test-pg"), 0);
+        embedded = EmbeddedDatabase.startScratch(tempDir("gatehouse-test-pg"), 0);
         adminUrl = embedded.url("postgres");
         Runtime.getRuntime().addShutdownHook(new Thread(embedded::close));
       }
