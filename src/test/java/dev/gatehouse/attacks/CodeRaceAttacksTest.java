@@ -1,5 +1,6 @@
 package dev.gatehouse.attacks;
 
+import dev.gatehouse.support.Race;
 import dev.gatehouse.support.Browser;
 import dev.gatehouse.support.Browser.Response;
 import dev.gatehouse.support.MutableClock;
@@ -16,11 +17,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.function.ToIntFunction;
 
 import static dev.gatehouse.totp.TwoFactorUser.secondStep;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -66,7 +62,7 @@ class CodeRaceAttacksTest {
       browsers.add(user.pending());
     }
     String code = user.code();
-    List<Integer> statuses = race(browsers, b -> secondStep(b, "code", code).status());
+    List<Integer> statuses = Race.of(browsers, b -> secondStep(b, "code", code).status());
     assertEquals(1, Collections.frequency(statuses, 200), statuses.toString());
     assertEquals(19, Collections.frequency(statuses, 401), statuses.toString());
   }
@@ -80,7 +76,7 @@ class CodeRaceAttacksTest {
     }
     String code = user.recoveryCodes.get(3);
     List<Response> answers = new ArrayList<>();
-    List<Integer> statuses = race(browsers, b -> {
+    List<Integer> statuses = Race.of(browsers, b -> {
       Response r = secondStep(b, "recoveryCode", code);
       synchronized (answers) {
         answers.add(r);
@@ -94,31 +90,5 @@ class CodeRaceAttacksTest {
     assertEquals(9, remaining);
     Browser signedIn = browsers.get(statuses.indexOf(200));
     assertEquals(9, signedIn.get("/api/me").json().getJsonObject("twoFactor").getInteger("recoveryCodesRemaining"));
-  }
-
-  static List<Integer> race(List<Browser> browsers, ToIntFunction<Browser> request) throws Exception {
-    ExecutorService threads = Executors.newFixedThreadPool(browsers.size());
-    try {
-      CountDownLatch go = new CountDownLatch(1);
-      List<CompletableFuture<Integer>> answers = new ArrayList<>();
-      for (Browser b : browsers) {
-        answers.add(CompletableFuture.supplyAsync(() -> {
-          try {
-            go.await();
-          } catch (InterruptedException e) {
-            throw new IllegalStateException(e);
-          }
-          return request.applyAsInt(b);
-        }, threads));
-      }
-      go.countDown();
-      List<Integer> statuses = new ArrayList<>();
-      for (CompletableFuture<Integer> answer : answers) {
-        statuses.add(answer.get());
-      }
-      return statuses;
-    } finally {
-      threads.shutdownNow();
-    }
   }
 }

@@ -1,5 +1,6 @@
 package dev.gatehouse.recovery;
 
+import dev.gatehouse.support.Race;
 import static dev.gatehouse.totp.TwoFactorUser.secondStep;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -25,10 +26,6 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -78,7 +75,7 @@ class RecoveryCodesTest {
       browsers.add(user.pending());
     }
     String code = user.recoveryCodes.get(5);
-    List<Response> answers = race(browsers, b -> secondStep(b, "recoveryCode", code));
+    List<Response> answers = Race.of(browsers, b -> secondStep(b, "recoveryCode", code));
     List<Response> wins = answers.stream().filter(a -> a.status() == 200).toList();
     assertEquals(1, wins.size(), answers.stream().map(Response::status).toList().toString());
     assertEquals(49, answers.stream().filter(a -> a.status() == 401).count());
@@ -285,28 +282,5 @@ class RecoveryCodesTest {
       found.add(m.group());
     }
     return found;
-  }
-
-  private static List<Response> race(List<Browser> browsers, java.util.function.Function<Browser, Response> request)
-      throws Exception {
-    ExecutorService pool = Executors.newFixedThreadPool(browsers.size());
-    try {
-      CountDownLatch go = new CountDownLatch(1);
-      List<Future<Response>> answers = new ArrayList<>();
-      for (Browser b : browsers) {
-        answers.add(pool.submit(() -> {
-          go.await();
-          return request.apply(b);
-        }));
-      }
-      go.countDown();
-      List<Response> out = new ArrayList<>();
-      for (Future<Response> answer : answers) {
-        out.add(answer.get());
-      }
-      return out;
-    } finally {
-      pool.shutdownNow();
-    }
   }
 }

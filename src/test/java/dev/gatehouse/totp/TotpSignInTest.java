@@ -1,5 +1,6 @@
 package dev.gatehouse.totp;
 
+import dev.gatehouse.support.Race;
 import static dev.gatehouse.totp.TwoFactorUser.secondStep;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -16,10 +17,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -133,7 +130,7 @@ class TotpSignInTest {
       browsers.add(user.pending());
     }
     String code = user.code();
-    List<Integer> statuses = race(browsers, b -> secondStep(b, "code", code).status());
+    List<Integer> statuses = Race.of(browsers, b -> secondStep(b, "code", code).status());
     assertEquals(1, statuses.stream().filter(s -> s == 200).count(), statuses.toString());
     assertEquals(19, statuses.stream().filter(s -> s == 401).count(), statuses.toString());
   }
@@ -229,30 +226,6 @@ class TotpSignInTest {
   private static void assertRefused(Response answer) {
     assertEquals(401, answer.status(), answer.toString());
     assertEquals("invalid_code", answer.code());
-  }
-
-  /** Runs one request per browser, all released at once. */
-  static List<Integer> race(List<Browser> browsers, java.util.function.ToIntFunction<Browser> request)
-      throws Exception {
-    ExecutorService pool = Executors.newFixedThreadPool(browsers.size());
-    try {
-      CountDownLatch go = new CountDownLatch(1);
-      List<Future<Integer>> answers = new ArrayList<>();
-      for (Browser b : browsers) {
-        answers.add(pool.submit(() -> {
-          go.await();
-          return request.applyAsInt(b);
-        }));
-      }
-      go.countDown();
-      List<Integer> statuses = new ArrayList<>();
-      for (Future<Integer> answer : answers) {
-        statuses.add(answer.get());
-      }
-      return statuses;
-    } finally {
-      pool.shutdownNow();
-    }
   }
 
 }
