@@ -1,5 +1,6 @@
 package dev.gatehouse;
 
+import dev.gatehouse.config.Settings;
 import dev.gatehouse.audit.EventRetention;
 import dev.gatehouse.throttle.AttemptBudget;
 import io.vertx.core.Future;

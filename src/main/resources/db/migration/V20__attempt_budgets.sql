@@ -1,4 +1,4 @@
--- Attempt budgets (SECURITY.md 7-9): one row per (scope, key), e.g. ('password_account', email),
+-- Attempt budgets (docs/security.md 7-9): one row per (scope, key), e.g. ('password_account', email),
 -- ('password_address', ip), ('second_step', user id). Every attempt is charged by one atomic
 -- INSERT ... ON CONFLICT DO UPDATE, so parallel attempts on any node are all counted.
 CREATE TABLE attempt_budgets (

@@ -1,12 +1,13 @@
 package dev.gatehouse.account;
 
+import dev.gatehouse.session.Sudo;
 import dev.gatehouse.audit.SecurityEvents;
 import dev.gatehouse.db.Database;
 import dev.gatehouse.http.ClientInfo;
 import dev.gatehouse.http.JsonBody;
 import dev.gatehouse.http.Problem;
 import dev.gatehouse.http.RouteModule;
-import dev.gatehouse.signin.SessionUser;
+import dev.gatehouse.session.SessionUser;
 import dev.gatehouse.throttle.SudoGuard;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;

@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Argon2id password hashing (SECURITY.md 21) on a bounded pool of its own threads, never on an
+ * Argon2id password hashing (docs/security.md 21) on a bounded pool of its own threads, never on an
  * event loop. The queue is bounded too: when it is full, {@link #hash}/{@link #verify} fail with
  * {@link RejectedExecutionException}, which the HTTP layer answers as 503 + Retry-After instead of
  * letting latency grow without limit.

@@ -14,7 +14,7 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * Password rules per NIST SP 800-63B (SECURITY.md 22): 8 to 256 characters, no composition rules,
+ * Password rules per NIST SP 800-63B (docs/security.md 22): 8 to 256 characters, no composition rules,
  * nothing silently truncated, and not one of the most common passwords.
  */
 public final class PasswordPolicy {

@@ -13,7 +13,7 @@ import java.security.MessageDigest;
 import java.util.Base64;
 
 /**
- * Double-submit CSRF protection bound to the session (SECURITY.md 13), in vertx-web's naming:
+ * Double-submit CSRF protection bound to the session (docs/security.md 13), in vertx-web's naming:
  * every GET sets the {@code XSRF-TOKEN} cookie, every unsafe request must echo it in
  * {@code X-XSRF-TOKEN}, and it must equal the token kept in the server-side session.
  *

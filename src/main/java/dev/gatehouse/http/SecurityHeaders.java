@@ -5,7 +5,7 @@ import io.vertx.core.MultiMap;
 import io.vertx.ext.web.RoutingContext;
 
 /**
- * Headers every response carries (SECURITY.md 14): a strict CSP with no inline script or style,
+ * Headers every response carries (docs/security.md 14): a strict CSP with no inline script or style,
  * no framing, no sniffing, no referrer, HSTS over https; API and account responses are not cached.
  */
 public final class SecurityHeaders implements Handler<RoutingContext> {

@@ -1,9 +1,9 @@
 package dev.gatehouse.load;
 
-import dev.gatehouse.Settings;
+import dev.gatehouse.config.Settings;
 import dev.gatehouse.account.PasswordHasher;
 import dev.gatehouse.http.RouteModule;
-import dev.gatehouse.totp.TotpCredentials;
+import dev.gatehouse.factor.totp.TotpCredentials;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;

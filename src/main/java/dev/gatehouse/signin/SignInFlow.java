@@ -1,5 +1,6 @@
 package dev.gatehouse.signin;
 
+import dev.gatehouse.session.SessionUser;
 import dev.gatehouse.account.Account;
 import dev.gatehouse.account.Accounts;
 import dev.gatehouse.account.PasswordHasher;
@@ -14,7 +15,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.Session;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,7 +24,7 @@ import java.util.Optional;
 import java.util.UUID;
 
 /**
- * The sign-in flow of DESIGN.md: the password step, the second step when the user has 2FA, and
+ * The sign-in flow of docs/design.md: the password step, the second step when the user has 2FA, and
  * sign-out. Every transition rotates the session id.
  */
 public final class SignInFlow implements RouteModule {
@@ -118,20 +118,18 @@ public final class SignInFlow implements RouteModule {
   }
 
   private void secondStep(RoutingContext ctx) {
-    Session session = ctx.session();
-    String pendingUser = session.get(SessionUser.PENDING_USER);
-    Long since = session.get(SessionUser.PENDING_SINCE);
-    if (pendingUser == null || since == null) {
+    Optional<SessionUser.Pending> pending = SessionUser.pending(ctx);
+    if (pending.isEmpty()) {
       ctx.fail(expired("There is no sign-in waiting for a code. Start again."));
       return;
     }
-    if (clock.millis() - since > SessionUser.PENDING_TIMEOUT.toMillis()) {
+    if (clock.millis() - pending.get().since() > SessionUser.PENDING_TIMEOUT.toMillis()) {
       SessionUser.clearPending(ctx);
       ctx.fail(expired("This sign-in took longer than 5 minutes. Start again."));
       return;
     }
     JsonBody body = JsonBody.read(ctx, secondFactor.fields().toArray(String[]::new));
-    UUID user = UUID.fromString(pendingUser);
+    UUID user = pending.get().user();
     ClientInfo client = ClientInfo.of(ctx, trustedProxies);
     String attempted = body.has("recoveryCode") ? "recovery_code" : "totp";
     secondFactor.verify(user, body, client)
@@ -142,7 +140,7 @@ public final class SignInFlow implements RouteModule {
             : Future.failedFuture(err))
         .onSuccess(verified -> {
           // The session may have been signed out or restarted while the code was checked.
-          if (!pendingUser.equals(session.get(SessionUser.PENDING_USER))) {
+          if (!SessionUser.pending(ctx).map(p -> p.user().equals(user)).orElse(false)) {
             ctx.fail(expired("This sign-in is no longer waiting for a code. Start again."));
             return;
           }
@@ -152,14 +150,12 @@ public final class SignInFlow implements RouteModule {
         })
         .onFailure(err -> {
           if (err instanceof Problem p && "invalid_code".equals(p.code())) {
-            Integer failures = session.get(SessionUser.PENDING_FAILURES);
-            int now = (failures == null ? 0 : failures) + 1;
+            int now = SessionUser.pendingFailed(ctx);
             if (now >= MAX_PENDING_FAILURES) {
               SessionUser.clearPending(ctx);
               ctx.fail(expired("Too many wrong codes. Sign in again with your password."));
               return;
             }
-            session.put(SessionUser.PENDING_FAILURES, now);
             p.with("attemptsLeft", MAX_PENDING_FAILURES - now);
           }
           ctx.fail(err);

@@ -1,6 +1,6 @@
 package dev.gatehouse.sso;
 
-import dev.gatehouse.account.Sudo;
+import dev.gatehouse.session.Sudo;
 import dev.gatehouse.audit.SecurityEvents;
 import dev.gatehouse.crypto.Envelope;
 import dev.gatehouse.db.Database;
@@ -8,7 +8,7 @@ import dev.gatehouse.http.ClientInfo;
 import dev.gatehouse.http.JsonBody;
 import dev.gatehouse.http.Problem;
 import dev.gatehouse.http.RouteModule;
-import dev.gatehouse.signin.SessionUser;
+import dev.gatehouse.session.SessionUser;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.json.JsonArray;

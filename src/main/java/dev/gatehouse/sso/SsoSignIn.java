@@ -6,7 +6,7 @@ import dev.gatehouse.db.Database;
 import dev.gatehouse.http.ClientInfo;
 import dev.gatehouse.http.Problem;
 import dev.gatehouse.http.RouteModule;
-import dev.gatehouse.signin.SessionUser;
+import dev.gatehouse.session.SessionUser;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.auth.User;

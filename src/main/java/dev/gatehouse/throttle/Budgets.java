@@ -1,6 +1,6 @@
 package dev.gatehouse.throttle;
 
-import dev.gatehouse.Settings;
+import dev.gatehouse.config.Settings;
 import io.vertx.sqlclient.Pool;
 
 import java.time.Clock;

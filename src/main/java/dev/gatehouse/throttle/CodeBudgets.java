@@ -13,7 +13,7 @@ import java.util.UUID;
 
 /**
  * The budgets for second-factor codes, per account, whichever session or node the guesses come from
- * (SECURITY.md 7-8):
+ * (docs/security.md 7-8):
  * <ul>
  *   <li>authenticator codes: the 10th wrong one in 15 minutes answers 429, and while blocked even
  *       the right code does; 100 wrong in a row lock the TOTP factor until a recovery code is used;

@@ -1,9 +1,9 @@
 package dev.gatehouse.throttle;
 
-import dev.gatehouse.account.Sudo;
+import dev.gatehouse.session.Sudo;
 import dev.gatehouse.http.ClientInfo;
 import dev.gatehouse.http.RouteModule;
-import dev.gatehouse.signin.SessionUser;
+import dev.gatehouse.session.SessionUser;
 import dev.gatehouse.http.JsonBody;
 import dev.gatehouse.signin.SecondFactor;
 import io.vertx.ext.web.Router;

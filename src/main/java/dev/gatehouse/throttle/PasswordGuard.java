@@ -12,7 +12,7 @@ import java.util.Optional;
 import java.util.UUID;
 
 /**
- * The password step's budgets (SECURITY.md 9), both checked before the password is hashed, so a
+ * The password step's budgets (docs/security.md 9), both checked before the password is hashed, so a
  * blocked attacker costs no hash:
  * <ul>
  *   <li>per account, keyed by the normalised email so that unknown emails are counted and answered

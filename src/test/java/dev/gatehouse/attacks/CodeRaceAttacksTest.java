@@ -5,7 +5,7 @@ import dev.gatehouse.support.Browser;
 import dev.gatehouse.support.Browser.Response;
 import dev.gatehouse.support.MutableClock;
 import dev.gatehouse.support.TestServer;
-import dev.gatehouse.totp.TwoFactorUser;
+import dev.gatehouse.factor.totp.TwoFactorUser;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
@@ -18,7 +18,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 
-import static dev.gatehouse.totp.TwoFactorUser.secondStep;
+import static dev.gatehouse.factor.totp.TwoFactorUser.secondStep;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**

@@ -5,7 +5,7 @@ import dev.gatehouse.support.Browser.Response;
 import dev.gatehouse.support.Emails;
 import dev.gatehouse.support.MutableClock;
 import dev.gatehouse.support.TestServer;
-import dev.gatehouse.totp.TwoFactorUser;
+import dev.gatehouse.factor.totp.TwoFactorUser;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;

@@ -4,7 +4,7 @@ import dev.gatehouse.support.Browser;
 import dev.gatehouse.support.Browser.Response;
 import dev.gatehouse.support.MutableClock;
 import dev.gatehouse.support.TestServer;
-import dev.gatehouse.totp.TwoFactorUser;
+import dev.gatehouse.factor.totp.TwoFactorUser;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
@@ -17,7 +17,7 @@ import java.net.http.HttpRequest;
 import java.time.Duration;
 import java.util.List;
 
-import static dev.gatehouse.totp.TwoFactorUser.secondStep;
+import static dev.gatehouse.factor.totp.TwoFactorUser.secondStep;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -182,7 +182,7 @@ class SessionAttacksTest {
     Response setup = user.browser.post("/api/me/two-factor/setup", new JsonObject());
     String secret = setup.json().getString("secret");
     assertEquals(200, user.browser.get("/api/me/two-factor/setup/qr.png").status());
-    user.key = dev.gatehouse.totp.Base32.decode(secret).orElseThrow();
+    user.key = dev.gatehouse.factor.totp.Base32.decode(secret).orElseThrow();
     assertEquals(200, user.browser.post("/api/me/two-factor/setup/confirm", new JsonObject().put("code", user.code()))
         .status());
     assertEquals(404, user.browser.get("/api/me/two-factor/setup/qr.png").status());

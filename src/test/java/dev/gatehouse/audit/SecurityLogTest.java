@@ -1,12 +1,12 @@
 package dev.gatehouse.audit;
 
-import dev.gatehouse.Settings;
+import dev.gatehouse.config.Settings;
 import dev.gatehouse.support.Browser;
 import dev.gatehouse.support.Browser.Response;
 import dev.gatehouse.support.Emails;
 import dev.gatehouse.support.MutableClock;
 import dev.gatehouse.support.TestServer;
-import dev.gatehouse.totp.TwoFactorUser;
+import dev.gatehouse.factor.totp.TwoFactorUser;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -130,7 +130,7 @@ class SecurityLogTest {
     assertEquals(201, b.post("/api/me/two-factor/setup", new JsonObject().put("code", user.code())).status());
     user.nextStep();
     JsonObject again = b.post("/api/me/two-factor/setup", new JsonObject().put("code", user.code())).json();
-    user.key = dev.gatehouse.totp.Base32.decode(again.getString("secret")).orElseThrow();
+    user.key = dev.gatehouse.factor.totp.Base32.decode(again.getString("secret")).orElseThrow();
     user.nextStep();
     assertEquals(200, b.post("/api/me/two-factor/setup/confirm", new JsonObject().put("code", user.code())).status());
     user.nextStep();

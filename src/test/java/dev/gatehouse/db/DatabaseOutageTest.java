@@ -1,6 +1,6 @@
 package dev.gatehouse.db;
 
-import dev.gatehouse.Settings;
+import dev.gatehouse.config.Settings;
 import dev.gatehouse.support.Browser;
 import dev.gatehouse.support.Browser.Response;
 import dev.gatehouse.support.Emails;

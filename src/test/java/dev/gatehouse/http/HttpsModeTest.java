@@ -1,6 +1,6 @@
 package dev.gatehouse.http;
 
-import dev.gatehouse.Settings;
+import dev.gatehouse.config.Settings;
 import dev.gatehouse.support.Browser.Response;
 import dev.gatehouse.support.TestServer;
 import io.vertx.core.Vertx;
@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Served behind TLS (an https public URL; the TLS itself ends at the proxy): the session cookie
  * becomes {@code __Host-} and Secure, the CSRF cookie Secure, and every response carries HSTS
- * (SECURITY.md 12 and 14).
+ * (docs/security.md 12 and 14).
  */
 @ExtendWith(VertxExtension.class)
 class HttpsModeTest {

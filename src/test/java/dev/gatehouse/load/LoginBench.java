@@ -1,7 +1,7 @@
 package dev.gatehouse.load;
 
 import dev.gatehouse.Gatehouse;
-import dev.gatehouse.Settings;
+import dev.gatehouse.config.Settings;
 import dev.gatehouse.db.Database;
 import dev.gatehouse.db.EmbeddedDatabase;
 import dev.gatehouse.db.Migrations;

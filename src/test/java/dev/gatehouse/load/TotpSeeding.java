@@ -1,11 +1,11 @@
 package dev.gatehouse.load;
 
-import dev.gatehouse.Settings;
+import dev.gatehouse.config.Settings;
 import dev.gatehouse.crypto.Envelope;
 import dev.gatehouse.crypto.ServerKeys;
 import dev.gatehouse.load.SeedUsers.SeededUser;
-import dev.gatehouse.totp.TotpCredentials;
-import dev.gatehouse.totp.TotpSecret;
+import dev.gatehouse.factor.totp.TotpCredentials;
+import dev.gatehouse.factor.totp.TotpSecret;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;

@@ -1,7 +1,7 @@
 package dev.gatehouse.support;
 
 import dev.gatehouse.Gatehouse;
-import dev.gatehouse.Settings;
+import dev.gatehouse.config.Settings;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 

@@ -1,6 +1,6 @@
 package dev.gatehouse.throttle;
 
-import dev.gatehouse.Settings;
+import dev.gatehouse.config.Settings;
 import dev.gatehouse.support.Browser;
 import dev.gatehouse.support.Browser.Response;
 import dev.gatehouse.support.Emails;
@@ -27,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The password step's budgets (SECURITY.md 9). The server trusts 127.0.0.1 as a proxy, so each test
+ * The password step's budgets (docs/security.md 9). The server trusts 127.0.0.1 as a proxy, so each test
  * can play its own client address with {@code X-Forwarded-For}.
  */
 @ExtendWith(VertxExtension.class)

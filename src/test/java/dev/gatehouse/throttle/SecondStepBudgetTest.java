@@ -4,7 +4,7 @@ import dev.gatehouse.support.Browser;
 import dev.gatehouse.support.Browser.Response;
 import dev.gatehouse.support.MutableClock;
 import dev.gatehouse.support.TestServer;
-import dev.gatehouse.totp.TwoFactorUser;
+import dev.gatehouse.factor.totp.TwoFactorUser;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -21,11 +21,11 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 
-import static dev.gatehouse.totp.TwoFactorUser.secondStep;
+import static dev.gatehouse.factor.totp.TwoFactorUser.secondStep;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The second step's budgets (SECURITY.md 7-8), per account, across sessions. */
+/** The second step's budgets (docs/security.md 7-8), per account, across sessions. */
 @ExtendWith(VertxExtension.class)
 class SecondStepBudgetTest {
 
