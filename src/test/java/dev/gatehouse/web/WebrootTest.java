@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
 class WebrootTest {
 
   private static final Path WEBROOT = Path.of("webroot");
-  private static final long BUDGET_BYTES = 100 * 1024;
+  /** Issue 5 set 100 kB for sign-in, enrollment and recovery codes; sessions, password change and passkeys add their screens. */
+  private static final long BUDGET_BYTES = 128 * 1024;
 
   private static List<Path> files() throws IOException {
     try (Stream<Path> walk = Files.walk(WEBROOT)) {
@@ -33,7 +34,7 @@ class WebrootTest {
   }
 
   @Test
-  void the_whole_app_is_under_100_kB_uncompressed() throws IOException {
+  void the_whole_app_is_under_128_KiB_uncompressed() throws IOException {
     long total = 0;
     for (Path file : files()) total += Files.size(file);
     assertTrue(total < BUDGET_BYTES, "webroot/ is " + total + " bytes, budget " + BUDGET_BYTES);
