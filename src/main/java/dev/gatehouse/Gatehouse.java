@@ -17,6 +17,8 @@ import dev.gatehouse.crypto.Envelope;
 import dev.gatehouse.crypto.KeyRing;
 import dev.gatehouse.crypto.LookupHash;
 import dev.gatehouse.crypto.ServerKeys;
+import dev.gatehouse.factor.EnabledFactors;
+import dev.gatehouse.factor.passkey.PasskeyStore;
 import dev.gatehouse.factor.recovery.RecoveryCodeFactor;
 import dev.gatehouse.factor.recovery.RecoveryCodeSettings;
 import dev.gatehouse.factor.recovery.RecoveryCodes;
@@ -189,12 +191,17 @@ public final class Gatehouse {
     Envelope envelope = new Envelope(keys);
     TotpCredentials totp = new TotpCredentials(envelope, clock);
     RecoveryCodes recoveryCodes = new RecoveryCodes(envelope, new LookupHash(keys));
+    PasskeyStore passkeys = new PasskeyStore();
+    // "2FA is on" means: any of these second factors.
+    EnabledFactors enabledFactors = new EnabledFactors(List.of(
+        new EnabledFactors.Factor(TotpFactor.METHOD, totp::has),
+        new EnabledFactors.Factor("passkey", passkeys::has)));
     SecondFactor secondFactor = new SecondFactors(List.of(new TotpFactor(pool, totp),
-        new RecoveryCodeFactor(pool, recoveryCodes, events)));
+        new RecoveryCodeFactor(pool, recoveryCodes, events, enabledFactors)));
     Organisations organisations = new Organisations(pool);
     SsoPolicy sso = new OrganisationSsoPolicy(organisations);
     List<ProfileSection> profile = new ArrayList<>();
-    profile.add(new TwoFactorStatus(pool));
+    profile.add(new TwoFactorStatus(pool, enabledFactors));
     profile.add(new OrganisationProfile(organisations));
     IdentityProviders identityProviders = new IdentityProviders(vertx, envelope,
         java.time.Duration.ofSeconds(settings.integer(IdentityProviders.DISCOVERY_TTL_SECONDS, 300, 0, 86_400)));
@@ -206,9 +213,10 @@ public final class Gatehouse {
         new AccountRoutes(accounts, hasher, PasswordPolicy.load(), events, profile,
             new SudoGuard(budgets.sudo(), events), proxies, clock),
         new DisableGuard(codeBudgets, secondFactor, proxies, clock),
-        new TwoFactorSettings(pool, accounts, totp, recoveryCodes, events, settings.issuer(), proxies, clock),
+        new TwoFactorSettings(pool, accounts, totp, recoveryCodes, events, settings.issuer(), proxies, clock,
+            enabledFactors),
         new RecoveryCodeSettings(pool, accounts, recoveryCodes, events, HandlebarsTemplateEngine.create(vertx),
-            settings.issuer(), proxies, clock),
+            settings.issuer(), proxies, clock, enabledFactors),
         new OrganisationRoutes(organisations, identityProviders,
             new DomainVerifier(vertx, settings.text(DomainVerifier.DNS_SERVER, null)), envelope, events, publicUrl,
             Boolean.parseBoolean(settings.text(OrganisationRoutes.ALLOW_HTTP_ISSUERS, "false")), proxies, clock),

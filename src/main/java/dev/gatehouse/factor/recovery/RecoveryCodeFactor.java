@@ -1,13 +1,13 @@
 package dev.gatehouse.factor.recovery;
 
 import dev.gatehouse.audit.SecurityEvents;
+import dev.gatehouse.factor.EnabledFactors;
 import dev.gatehouse.http.ClientInfo;
 import dev.gatehouse.http.JsonBody;
 import dev.gatehouse.signin.SecondFactor;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.Tuple;
 import dev.gatehouse.http.Problem;
 import java.util.List;
 import java.util.Optional;
@@ -20,23 +20,22 @@ public final class RecoveryCodeFactor implements SecondFactor {
   public static final String USED = "recovery_code.used";
   static final int MAX_INPUT = 64;
 
-  private static final String HAS_TWO_FACTOR = "SELECT 1 FROM totp_credentials WHERE user_id = $1";
-
   private final Pool pool;
   private final RecoveryCodes codes;
   private final SecurityEvents events;
+  private final EnabledFactors enabled;
 
-  public RecoveryCodeFactor(Pool pool, RecoveryCodes codes, SecurityEvents events) {
+  public RecoveryCodeFactor(Pool pool, RecoveryCodes codes, SecurityEvents events, EnabledFactors enabled) {
     this.pool = pool;
     this.codes = codes;
     this.events = events;
+    this.enabled = enabled;
   }
 
   /** Offered whenever 2FA is on: with no codes left the answer is simply "not valid". */
   @Override
   public Future<List<String>> methods(UUID userId) {
-    return pool.preparedQuery(HAS_TWO_FACTOR).execute(Tuple.of(userId))
-        .map(rows -> rows.size() > 0 ? List.of(METHOD) : List.of());
+    return enabled.any(pool, userId).map(on -> on ? List.of(METHOD) : List.of());
   }
 
   @Override

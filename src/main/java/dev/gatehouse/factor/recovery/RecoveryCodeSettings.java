@@ -4,6 +4,7 @@ import dev.gatehouse.account.Account;
 import dev.gatehouse.account.Accounts;
 import dev.gatehouse.session.Sudo;
 import dev.gatehouse.audit.SecurityEvents;
+import dev.gatehouse.factor.EnabledFactors;
 import dev.gatehouse.http.ClientInfo;
 import dev.gatehouse.http.JsonBody;
 import dev.gatehouse.http.Problem;
@@ -18,7 +19,6 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.common.template.TemplateEngine;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlClient;
-import io.vertx.sqlclient.Tuple;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -46,8 +46,6 @@ public final class RecoveryCodeSettings implements RouteModule {
   static final String PRINT_CSS = "/account/recovery-codes/print.css";
   static final String PRINT_JS = "/account/recovery-codes/print.js";
 
-  private static final String HAS_TWO_FACTOR = "SELECT 1 FROM totp_credentials WHERE user_id = $1";
-
   private final Pool pool;
   private final Accounts accounts;
   private final RecoveryCodes codes;
@@ -56,11 +54,13 @@ public final class RecoveryCodeSettings implements RouteModule {
   private final String issuer;
   private final List<String> trustedProxies;
   private final Clock clock;
+  private final EnabledFactors enabled;
   private final Buffer printCss = resource("templates/recovery-codes.css");
   private final Buffer printJs = resource("templates/recovery-codes.js");
 
   public RecoveryCodeSettings(Pool pool, Accounts accounts, RecoveryCodes codes, SecurityEvents events,
-                              TemplateEngine templates, String issuer, List<String> trustedProxies, Clock clock) {
+                              TemplateEngine templates, String issuer, List<String> trustedProxies, Clock clock,
+                              EnabledFactors enabled) {
     this.pool = pool;
     this.accounts = accounts;
     this.codes = codes;
@@ -69,6 +69,7 @@ public final class RecoveryCodeSettings implements RouteModule {
     this.issuer = issuer;
     this.trustedProxies = trustedProxies;
     this.clock = clock;
+    this.enabled = enabled;
   }
 
   @Override
@@ -146,8 +147,8 @@ public final class RecoveryCodeSettings implements RouteModule {
     return requireTwoFactor(pool, user);
   }
 
-  private static Future<Void> requireTwoFactor(SqlClient db, UUID user) {
-    return db.preparedQuery(HAS_TWO_FACTOR).execute(Tuple.of(user)).compose(rows -> rows.size() > 0
+  private Future<Void> requireTwoFactor(SqlClient db, UUID user) {
+    return enabled.any(db, user).compose(on -> on
         ? Future.succeededFuture()
         : Future.failedFuture(Problem.conflict("two_factor_not_enabled",
             "Two-factor authentication is not on for this account, so it has no recovery codes.")));

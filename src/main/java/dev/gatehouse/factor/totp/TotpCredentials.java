@@ -76,6 +76,11 @@ public final class TotpCredentials {
     });
   }
 
+  /** Whether the account has a confirmed authenticator app (one of its second factors). */
+  public Future<Boolean> has(SqlClient db, UUID user) {
+    return status(db, user).map(Optional::isPresent);
+  }
+
   /**
    * Checks a code against the user's confirmed secret and spends its time step. Fails with 400
    * {@code malformed_code}, or 401 {@code invalid_code} for a wrong, expired or already used code.

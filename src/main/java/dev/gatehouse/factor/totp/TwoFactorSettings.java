@@ -4,6 +4,7 @@ import dev.gatehouse.account.Account;
 import dev.gatehouse.account.Accounts;
 import dev.gatehouse.session.Sudo;
 import dev.gatehouse.audit.SecurityEvents;
+import dev.gatehouse.factor.EnabledFactors;
 import dev.gatehouse.http.ClientInfo;
 import dev.gatehouse.http.JsonBody;
 import dev.gatehouse.http.Problem;
@@ -33,9 +34,12 @@ import java.util.function.Function;
 public final class TwoFactorSettings implements RouteModule {
 
   public static final String SETUP_STARTED = "two_factor.setup_started";
-  public static final String ENABLED = "two_factor.enabled";
+  public static final String ENABLED = EnabledFactors.TURNED_ON;
   public static final String RECONFIGURED = "two_factor.reconfigured";
-  public static final String DISABLED = "two_factor.disabled";
+  public static final String DISABLED = EnabledFactors.TURNED_OFF;
+  /** The app added to, or removed from, an account whose 2FA stays on through another factor (a passkey). */
+  public static final String TOTP_ADDED = "totp.added";
+  public static final String TOTP_REMOVED = "totp.removed";
 
   static final String QR_PNG = "/api/me/two-factor/setup/qr.png";
   static final String QR_SVG = "/api/me/two-factor/setup/qr.svg";
@@ -48,9 +52,11 @@ public final class TwoFactorSettings implements RouteModule {
   private final String issuer;
   private final List<String> trustedProxies;
   private final Clock clock;
+  private final EnabledFactors enabled;
 
   public TwoFactorSettings(Pool pool, Accounts accounts, TotpCredentials credentials, RecoveryCodes recoveryCodes,
-                           SecurityEvents events, String issuer, List<String> trustedProxies, Clock clock) {
+                           SecurityEvents events, String issuer, List<String> trustedProxies, Clock clock,
+                           EnabledFactors enabled) {
     this.pool = pool;
     this.accounts = accounts;
     this.credentials = credentials;
@@ -59,6 +65,7 @@ public final class TwoFactorSettings implements RouteModule {
     this.issuer = issuer;
     this.trustedProxies = trustedProxies;
     this.clock = clock;
+    this.enabled = enabled;
   }
 
   @Override
@@ -135,7 +142,10 @@ public final class TwoFactorSettings implements RouteModule {
         .onFailure(ctx::fail);
   }
 
-  /** The first confirmation turns 2FA on and hands out recovery codes; a later one replaces the secret. */
+  /**
+   * The first confirmation adds the app: it turns 2FA on and hands out recovery codes, unless another
+   * factor (a passkey) has it on already and the codes exist. A later confirmation replaces the secret.
+   */
   private void confirm(RoutingContext ctx) {
     JsonBody body = JsonBody.read(ctx, "code");
     String code = TotpFactor.codeField(body);
@@ -145,22 +155,30 @@ public final class TwoFactorSettings implements RouteModule {
     }
     UUID user = SessionUser.id(ctx);
     ClientInfo client = ClientInfo.of(ctx, trustedProxies);
-    pool.withTransaction(tx -> credentials.confirm(tx, user, code).compose(confirmed -> {
+    pool.withTransaction(tx -> enabled.lock(tx, user).compose(v -> enabled.any(tx, user)).compose(wasOn ->
+            credentials.confirm(tx, user, code).compose(confirmed -> {
           if (!confirmed.firstTime()) {
             return events.record(tx, user, RECONFIGURED, client, null)
                 .map(v -> new JsonObject().put("enabled", true).put("reconfigured", true));
+          }
+          if (wasOn) {
+            return events.record(tx, user, TOTP_ADDED, client, null)
+                .map(v -> new JsonObject().put("enabled", true).put("reconfigured", false));
           }
           return recoveryCodes.replaceSet(tx, user).compose(codes -> events.record(tx, user, ENABLED, client,
                   new JsonObject().put("method", TotpFactor.METHOD))
               .map(v -> new JsonObject().put("enabled", true).put("reconfigured", false)
                   .put("recoveryCodes", new JsonArray(codes.stream().map(RecoveryCode::display).toList()))));
-        }))
+        })))
         .onSuccess(response -> ctx.response().putHeader("Cache-Control", "no-store")
             .putHeader("Content-Type", "application/json").end(response.encode()))
         .onFailure(ctx::fail);
   }
 
-  /** Needs a current code or a recovery code besides sudo; the secret, any setup and the codes go together. */
+  /**
+   * Needs a current code or a recovery code besides sudo. The secret and any setup go; the recovery codes go
+   * too when no other second factor (a passkey) keeps 2FA on.
+   */
   private void disable(RoutingContext ctx) {
     Proof proof = Proof.read(JsonBody.read(ctx, "code", "recoveryCode"));
     if (proof == null) {
@@ -170,17 +188,18 @@ public final class TwoFactorSettings implements RouteModule {
     }
     UUID user = SessionUser.id(ctx);
     ClientInfo client = ClientInfo.of(ctx, trustedProxies);
-    pool.withTransaction(tx -> credentials.status(tx, user).compose(status -> {
+    pool.withTransaction(tx -> enabled.lock(tx, user).compose(v -> credentials.status(tx, user)).compose(status -> {
           if (status.isEmpty()) {
             return Future.failedFuture(notEnabled());
           }
-          // Spent in this transaction; the disabled event names the method (the codes all go, so no
-          // separate recovery_code.used event as when re-configuring).
+          JsonObject details = new JsonObject().put("method", proof.method());
+          // Spent in this transaction; the event names the method (no separate recovery_code.used event,
+          // as when re-configuring).
           return check(tx, user, proof, null)
               .compose(v -> credentials.delete(tx, user))
-              .compose(v -> recoveryCodes.delete(tx, user))
-              .compose(v -> events.record(tx, user, DISABLED, client,
-                  new JsonObject().put("method", proof.method())));
+              .compose(v -> enabled.any(tx, user))
+              .compose(stillOn -> stillOn ? events.record(tx, user, TOTP_REMOVED, client, details)
+                  : recoveryCodes.delete(tx, user).compose(v -> events.record(tx, user, DISABLED, client, details)));
         }))
         .onSuccess(v -> ctx.response().setStatusCode(204).putHeader("Cache-Control", "no-store").end())
         .onFailure(ctx::fail);
