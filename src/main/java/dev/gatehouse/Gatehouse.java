@@ -18,7 +18,10 @@ import dev.gatehouse.crypto.KeyRing;
 import dev.gatehouse.crypto.LookupHash;
 import dev.gatehouse.crypto.ServerKeys;
 import dev.gatehouse.factor.EnabledFactors;
+import dev.gatehouse.factor.passkey.PasskeyCeremony;
+import dev.gatehouse.factor.passkey.PasskeySettings;
 import dev.gatehouse.factor.passkey.PasskeyStore;
+import dev.gatehouse.factor.passkey.RelyingParty;
 import dev.gatehouse.factor.recovery.RecoveryCodeFactor;
 import dev.gatehouse.factor.recovery.RecoveryCodeSettings;
 import dev.gatehouse.factor.recovery.RecoveryCodes;
@@ -192,10 +195,12 @@ public final class Gatehouse {
     TotpCredentials totp = new TotpCredentials(envelope, clock);
     RecoveryCodes recoveryCodes = new RecoveryCodes(envelope, new LookupHash(keys));
     PasskeyStore passkeys = new PasskeyStore();
+    PasskeyCeremony ceremony = new PasskeyCeremony(vertx, pool, passkeys,
+        RelyingParty.of(settings.publicUrl(), settings.issuer()), clock);
     // "2FA is on" means: any of these second factors.
     EnabledFactors enabledFactors = new EnabledFactors(List.of(
         new EnabledFactors.Factor(TotpFactor.METHOD, totp::has),
-        new EnabledFactors.Factor("passkey", passkeys::has)));
+        new EnabledFactors.Factor(PasskeySettings.METHOD, passkeys::has)));
     SecondFactor secondFactor = new SecondFactors(List.of(new TotpFactor(pool, totp),
         new RecoveryCodeFactor(pool, recoveryCodes, events, enabledFactors)));
     Organisations organisations = new Organisations(pool);
@@ -217,6 +222,7 @@ public final class Gatehouse {
             enabledFactors),
         new RecoveryCodeSettings(pool, accounts, recoveryCodes, events, HandlebarsTemplateEngine.create(vertx),
             settings.issuer(), proxies, clock, enabledFactors),
+        new PasskeySettings(pool, accounts, passkeys, ceremony, recoveryCodes, enabledFactors, events, proxies, clock),
         new OrganisationRoutes(organisations, identityProviders,
             new DomainVerifier(vertx, settings.text(DomainVerifier.DNS_SERVER, null)), envelope, events, publicUrl,
             Boolean.parseBoolean(settings.text(OrganisationRoutes.ALLOW_HTTP_ISSUERS, "false")), proxies, clock),
@@ -241,7 +247,7 @@ public final class Gatehouse {
               + settings.httpPort() + ": " + err.getMessage(), err));
         })
         .map(id -> new Gatehouse(vertx, settings, db, pool, hasher, verticles, id,
-            new Housekeeping(vertx, pool, settings, clock).start()));
+            new Housekeeping(vertx, pool, passkeys, settings, clock).start()));
   }
 
   private static String origin(Settings settings) {

@@ -2,6 +2,7 @@ package dev.gatehouse;
 
 import dev.gatehouse.config.Settings;
 import dev.gatehouse.audit.EventRetention;
+import dev.gatehouse.factor.passkey.PasskeyStore;
 import dev.gatehouse.throttle.AttemptBudget;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -14,7 +15,8 @@ import java.time.Duration;
 
 /**
  * A periodic timer (every node runs one; the statements are safe to run concurrently) that prunes
- * security events past their retention period and attempt budgets that have expired.
+ * security events past their retention period, attempt budgets that have expired, and passkey
+ * challenges nobody answered within their 5 minutes.
  */
 final class Housekeeping {
 
@@ -23,15 +25,17 @@ final class Housekeeping {
 
   private final Vertx vertx;
   private final Pool pool;
+  private final PasskeyStore passkeys;
   private final EventRetention events;
   private final Duration retention;
   private final Clock clock;
   private final long interval;
   private long timer = -1;
 
-  Housekeeping(Vertx vertx, Pool pool, Settings settings, Clock clock) {
+  Housekeeping(Vertx vertx, Pool pool, PasskeyStore passkeys, Settings settings, Clock clock) {
     this.vertx = vertx;
     this.pool = pool;
+    this.passkeys = passkeys;
     this.events = new EventRetention(pool);
     this.retention = Duration.ofDays(settings.integer(EventRetention.RETENTION_DAYS, 90, 1, 36_500));
     this.clock = clock;
@@ -54,6 +58,8 @@ final class Housekeeping {
           }
           return (Void) null;
         }))
+        .compose(v -> passkeys.pruneChallenges(pool, clock.instant()))
+        .<Void>mapEmpty()
         .onFailure(err -> LOG.warn("Housekeeping skipped: {}", err.toString()));
   }
 

@@ -1,0 +1,71 @@
+package dev.gatehouse.factor.passkey;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.gatehouse.factor.totp.TwoFactorUser;
+import dev.gatehouse.support.Browser;
+import dev.gatehouse.support.Browser.Response;
+import dev.gatehouse.support.MutableClock;
+import dev.gatehouse.support.TestServer;
+import io.vertx.core.json.JsonObject;
+import java.util.UUID;
+
+/**
+ * A person with a browser signed in (with sudo) and a passkey provider of their own; registering goes
+ * through the HTTP API like the web app.
+ */
+final class PasskeyUser {
+
+  /** What the test servers' public URL makes the one origin passkeys are accepted from. */
+  static final String ORIGIN = "http://localhost:8080";
+
+  final TwoFactorUser person;
+  final Browser browser;
+  final EmulatedAuthenticator authenticator;
+  final UUID id;
+
+  private PasskeyUser(TwoFactorUser person, EmulatedAuthenticator authenticator, UUID id) {
+    this.person = person;
+    this.browser = person.browser;
+    this.authenticator = authenticator;
+    this.id = id;
+  }
+
+  private PasskeyUser(TwoFactorUser person, EmulatedAuthenticator authenticator) {
+    this(person, authenticator,
+        UUID.fromString(person.browser.get("/api/me").json().getJsonObject("user").getString("id")));
+  }
+
+  /** The same person in the same browser, with a second passkey provider (a phone beside the laptop). */
+  PasskeyUser onAnotherDevice() {
+    return new PasskeyUser(person, new EmulatedAuthenticator(ORIGIN), id);
+  }
+
+  static PasskeyUser signedIn(TestServer server, MutableClock clock) {
+    return new PasskeyUser(TwoFactorUser.signedIn(server, clock), new EmulatedAuthenticator(ORIGIN));
+  }
+
+  static PasskeyUser signedIn(TestServer server, MutableClock clock, EmulatedAuthenticator authenticator) {
+    return new PasskeyUser(TwoFactorUser.signedIn(server, clock), authenticator);
+  }
+
+  /** The creation options the server hands out (the {@code publicKey} member). */
+  JsonObject registrationOptions() {
+    Response options = browser.post(PasskeySettings.REGISTRATION, new JsonObject());
+    assertEquals(200, options.status(), options.toString());
+    return options.json().getJsonObject("publicKey");
+  }
+
+  /** Options, the authenticator's new credential, and the POST that stores it under {@code name}. */
+  Response register(String name) {
+    JsonObject credential = authenticator.create(registrationOptions());
+    return browser.post(PasskeySettings.PASSKEYS, new JsonObject().put("name", name).put("credential", credential));
+  }
+
+  /** Registers and insists it worked; answers the passkey's id. */
+  String registered(String name) {
+    Response added = register(name);
+    assertEquals(201, added.status(), added.toString());
+    return added.json().getJsonObject("passkey").getString("id");
+  }
+}
