@@ -16,6 +16,14 @@ const PAGE = '/account/two-factor/recovery-codes';
 const LOW_CODES = 3;
 
 let freshCodes = null;
+let freshNotice = null;
+
+// Shows a set the server has just handed out with a first second factor (a passkey), and why.
+export function showNewCodes(codes, notice) {
+  freshCodes = normaliseCodes(codes);
+  freshNotice = notice;
+  return navigate(PAGE);
+}
 
 export async function regenerateCodes() {
   await confirmDialog({
@@ -39,7 +47,9 @@ export async function recoveryScreen(main, { state }, me) {
   }
   let codes = freshCodes;
   const isNew = Boolean(codes);
+  const notice = freshNotice || 'New recovery codes generated. Your old codes no longer work: save these now.';
   freshCodes = null;
+  freshNotice = null;
   if (!codes) {
     try {
       const result = await withSudo(() => api.get(CODES_URL));
@@ -66,7 +76,7 @@ export async function recoveryScreen(main, { state }, me) {
 
   settingsPage(main, '/account', 'Recovery codes',
     noticeFrom(state),
-    isNew ? flash('success', 'New recovery codes generated. Your old codes no longer work: save these now.') : null,
+    isNew ? flash('success', notice) : null,
     h('p', { text: 'Recovery codes are the only way into your account if you lose your phone or delete your authenticator app. Each code works once. Keep them somewhere safe, apart from your phone; our support team cannot restore access to your account.' }),
     h('p', { id: 'codes-remaining' }, h('strong', { text: `${remaining} of ${codes.length}` }), ' codes left.',
       codes.some((c) => c.used) ? ' Used codes are crossed out.' : ''),

@@ -32,7 +32,11 @@ const LABELS = {
   two_factor_setup_started: (d) => (d.reconfigure ? 'Re-configuration of the authenticator app started' : 'Two-factor setup started'),
   two_factor_enabled: 'Two-factor authentication turned on',
   two_factor_reconfigured: 'Authenticator app re-configured',
-  two_factor_disabled: (d) => `Two-factor authentication turned off${PROOF[d.method] ? ` (${PROOF[d.method]})` : ''}`,
+  two_factor_disabled: (d) => `Two-factor authentication turned off${PROOF[d.method] ? ` (${PROOF[d.method]})` : ''}${d.removed === 'passkey' ? ' (last passkey removed)' : ''}`,
+  totp_added: 'Authenticator app added',
+  totp_removed: (d) => `Authenticator app removed${PROOF[d.method] ? ` (${PROOF[d.method]})` : ''}`,
+  passkey_added: (d) => `Passkey added${d.name ? `: “${d.name}”` : ''}`,
+  passkey_removed: (d) => `Passkey removed${d.name ? `: “${d.name}”` : ''}`,
   recovery_code_used: 'Recovery code used',
   recovery_codes_viewed: 'Recovery codes viewed',
   recovery_codes_downloaded: 'Recovery codes downloaded',
@@ -41,7 +45,7 @@ const LABELS = {
 };
 
 // Details the label already says, or that say nothing to a person.
-const SHOWN_IN_LABEL = new Set(['method', 'reconfigure']);
+const SHOWN_IN_LABEL = new Set(['method', 'reconfigure', 'name', 'removed']);
 
 export function labelFor(type, details) {
   const key = String(type || 'event').toLowerCase().replace(/[.\s-]+/g, '_');

@@ -117,8 +117,11 @@ function expiryNote(expiresAt) {
 }
 
 export async function setupScreen(main, ctx, me) {
-  let reconfigure = Boolean(me.twoFactor && me.twoFactor.enabled);
-  let title = reconfigure ? 'Re-configure authenticator app' : 'Enable two-factor authentication';
+  const tf = me.twoFactor || {};
+  // 2FA may be on through passkeys alone: then this adds the app rather than re-configuring it.
+  let reconfigure = Boolean(tf.enabled && (tf.methods || ['totp']).includes('totp'));
+  const titleFor = (again) => (again ? 'Re-configure authenticator app' : tf.enabled ? 'Set up authenticator app' : 'Enable two-factor authentication');
+  let title = titleFor(reconfigure);
   let setup = handedOver;
   handedOver = null;
   if (!setup) {
@@ -135,7 +138,7 @@ export async function setupScreen(main, ctx, me) {
   }
   if (!ctx.isCurrent()) return undefined;
   if (typeof setup.reconfigure === 'boolean') reconfigure = setup.reconfigure;
-  title = reconfigure ? 'Re-configure authenticator app' : 'Enable two-factor authentication';
+  title = titleFor(reconfigure);
 
   const content = h('div', {});
   settingsPage(main, '/account', title, content);
