@@ -4,8 +4,8 @@ import { api } from '../api.js';
 import { h, flash, formatDate } from '../dom.js';
 import { navigate, focusHeading } from '../router.js';
 import { settingsPage, noticeFrom, signInAgainIf } from '../layout.js';
-import { Cancelled } from '../dialog.js';
-import { withCurrentFactor } from '../current-factor.js';
+import { Cancelled, confirmDialog } from '../dialog.js';
+import { withSudo } from '../sudo.js';
 import { messageFor } from '../problems.js';
 import { loadMe } from '../session.js';
 import { startSetup } from './setup.js';
@@ -77,11 +77,11 @@ function twoFactorOn(tf, problems) {
       h('div', { class: 'box__buttons' }, disable)));
 }
 
-// Disabling needs sudo and proof of the second factor: a current code or a recovery code.
+// Disabling needs sudo at full strength: the password and a code (or a recovery code).
 async function disableTwoFactor() {
-  await withCurrentFactor('Disable two-factor authentication',
-    'Signing in will then only ask for your password, and your recovery codes will be deleted. To confirm, enter a code.',
-    'Disable', (body) => api.delete('/api/me/two-factor', body), true);
+  await confirmDialog({ title: 'Disable two-factor authentication', confirmText: 'Disable', danger: true,
+    message: 'Signing in will then only ask for your password, and your recovery codes will be deleted.' });
+  await withSudo(() => api.delete('/api/me/two-factor'));
   await loadMe();
   await navigate('/account', { notice: 'Two-factor authentication is off. Signing in now only asks for your password.', noticeKind: 'warning' }, { replace: true });
 }
