@@ -23,5 +23,10 @@ if [[ ! -f target/load/gatehouse.jar || -n $(find target/classes -newer target/l
   rm -f target/load/gatehouse.jar
   (cd target/classes && "${JAVA_HOME:+$JAVA_HOME/bin/}jar" --create --file ../load/gatehouse.jar .)
 fi
-SERVER_CP="target/load/gatehouse.jar:$(cat target/load/classpath-runtime.txt)"
+# The measurement routes are test classes (never in a production build): a jar of their own for the bench server.
+if [[ ! -f target/load/bench-routes.jar || -n $(find target/test-classes/dev/gatehouse/load -name 'Bench*.class' -newer target/load/bench-routes.jar -print -quit) ]]; then
+  rm -f target/load/bench-routes.jar
+  (cd target/test-classes && "${JAVA_HOME:+$JAVA_HOME/bin/}jar" --create --file ../load/bench-routes.jar dev/gatehouse/load/BenchMain.class dev/gatehouse/load/BenchRoutes*.class)
+fi
+SERVER_CP="target/load/gatehouse.jar:target/load/bench-routes.jar:$(cat target/load/classpath-runtime.txt)"
 CP="target/classes:target/test-classes:$(cat target/load/classpath.txt)"

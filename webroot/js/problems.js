@@ -61,6 +61,7 @@ export function messageFor(error, what = 'code') {
     case 'invalid_password':
       return 'That password is not correct.';
     case 'invalid_code':
+      if (typeof error.problem.clockSkewSeconds === 'number') return clockSkew(error.problem.clockSkewSeconds);
       if (error.problem.reason === 'already_used') {
         return `That code was already used. Wait for the next code in your app.${attemptsLeft(error.problem.attemptsLeft)}`;
       }
@@ -77,7 +78,7 @@ export function messageFor(error, what = 'code') {
     case 'session_expired':
       return 'Your session has expired. Please sign in again.';
     case 'sudo_required':
-      return 'Please confirm your password to continue.';
+      return 'Please confirm it’s you to continue.';
     case 'database_unavailable':
       return `Gatehouse can’t reach its database right now. Please try again ${waitText(error.retryAfterSeconds || 5)}.`;
     case 'overloaded':
@@ -95,6 +96,13 @@ export function messageFor(error, what = 'code') {
       if (error.status >= 500) return 'Something went wrong on our side. Please try again in a moment.';
       return error.problem.detail || error.problem.title || 'Something went wrong. Please try again.';
   }
+}
+
+// A code from a few minutes off: the device's clock drifted (the server told us by how much).
+function clockSkew(seconds) {
+  const minutes = Math.max(1, Math.round(Math.abs(seconds) / 60));
+  return `That code didn’t work. Your device’s clock seems to be ${minutes} minute${minutes === 1 ? '' : 's'} `
+    + `${seconds > 0 ? 'ahead' : 'behind'}; check its time settings (set the time automatically), then try the next code.`;
 }
 
 // The pending sign-in is gone (expired, or too many wrong codes): only starting over helps.

@@ -1,41 +1,76 @@
-// "Confirm your password" (sudo): security settings ask for the password again,
-// then leave the person alone for ten minutes.
+// "Confirm it's you" (sudo): security settings ask for the password again and, with
+// two-factor authentication on, a code from the app (or a recovery code) too; then
+// they leave the person alone for ten minutes.
 
 import { api } from './api.js';
 import { h } from './dom.js';
 import { openDialog, cancelButton } from './dialog.js';
-import { passwordField, formError, busy, showError, clearErrors } from './forms.js';
+import { passwordField, totpField, recoveryCodeField, formError, busy, showError, clearErrors, showFieldError,
+  normaliseCode, isSixDigits } from './forms.js';
 import { currentUser, emailOf, hasSudo, noteSudoGranted } from './session.js';
 
 export function confirmPassword() {
-  return openDialog('Confirm your password', (close, fail) => {
+  return openDialog('Confirm it’s you', (close, fail) => {
     const password = passwordField('current-password');
+    const totp = totpField('Code from your authenticator app');
+    const recovery = recoveryCodeField();
+    let step = 'password';
+    let useRecovery = false;
     const banner = formError();
+    const intro = h('p', { text: 'You are changing a security setting. Enter your password to continue; we won’t ask again for a few minutes.' });
+    const toggle = h('button', { type: 'button', class: 'link-button', text: 'Use a recovery code instead' });
+    const codeStep = h('div', { hidden: true }, totp.wrap, recovery.wrap, h('p', {}, toggle));
+    recovery.wrap.hidden = true;
+    toggle.addEventListener('click', () => {
+      useRecovery = !useRecovery;
+      totp.wrap.hidden = useRecovery;
+      recovery.wrap.hidden = !useRecovery;
+      toggle.textContent = useRecovery ? 'Use your authenticator app instead' : 'Use a recovery code instead';
+      (useRecovery ? recovery : totp).input.focus();
+    });
     const submit = h('button', { type: 'submit', class: 'btn btn--primary', text: 'Confirm' });
-    const form = h('form', { novalidate: true },
-      h('p', { text: 'You are changing a security setting. Enter your password to continue; we won’t ask again for a few minutes.' }),
+    const form = h('form', { novalidate: true }, intro,
       // Tells password managers which account this password belongs to.
       h('input', { type: 'email', name: 'username', autocomplete: 'username', value: emailOf(currentUser()), hidden: true, readonly: true, tabindex: '-1' }),
-      banner,
-      password.wrap,
+      banner, password.wrap, codeStep,
       h('div', { class: 'actions' }, cancelButton(), submit));
+    // Two-factor accounts: the password is only half; the dialog now asks for the code.
+    const askForCode = () => {
+      step = 'code';
+      password.wrap.hidden = true;
+      codeStep.hidden = false;
+      intro.textContent = 'Password confirmed. Now enter the code from your authenticator app, or one of your recovery codes.';
+      totp.input.focus();
+    };
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
       clearErrors(form);
-      if (!password.input.value) {
-        password.error.textContent = 'Enter your password.';
-        password.input.focus();
-        return;
+      let body;
+      let f = password;
+      if (step === 'password') {
+        if (!password.input.value) return showFieldError(password, 'Enter your password.');
+        body = { password: password.input.value };
+      } else if (useRecovery) {
+        f = recovery;
+        if (!recovery.input.value.trim()) return showFieldError(recovery, 'Enter one of your recovery codes.');
+        body = { recoveryCode: recovery.input.value.trim() };
+      } else {
+        f = totp;
+        const code = normaliseCode(totp.input.value);
+        if (!isSixDigits(code)) return showFieldError(totp, 'Enter the 6 digits shown in your authenticator app.');
+        body = { code };
       }
       await busy(submit, 'Confirming…', async () => {
         try {
-          await api.post('/api/me/sudo', { password: password.input.value });
+          const answer = await api.post('/api/me/sudo', body);
+          if (answer && answer.state === 'second_factor_required') return askForCode();
           noteSudoGranted();
           close(true);
         } catch (error) {
           // No password can help a session that is gone: the caller sends the person to sign in.
           if (error.code === 'not_signed_in') fail(error);
-          else showError(error, { f: password, banner, what: 'password', button: submit, clearValue: true });
+          else if (error.code === 'password_required') { step = 'password'; password.wrap.hidden = false; codeStep.hidden = true; showError(error, { f: password, banner }); }
+          else showError(error, { f, banner, what: f === password ? 'password' : (useRecovery ? 'recovery' : 'code'), button: submit, clearValue: true });
         }
       });
     });

@@ -4,8 +4,8 @@ import { api } from '../api.js';
 import { h, flash, formatDate } from '../dom.js';
 import { navigate, focusHeading } from '../router.js';
 import { settingsPage, noticeFrom, signInAgainIf } from '../layout.js';
-import { Cancelled } from '../dialog.js';
-import { withCurrentFactor } from '../current-factor.js';
+import { Cancelled, confirmDialog } from '../dialog.js';
+import { withSudo } from '../sudo.js';
 import { messageFor } from '../problems.js';
 import { loadMe } from '../session.js';
 import { startSetup } from './setup.js';
@@ -48,25 +48,25 @@ function twoFactorOff(problems) {
 function twoFactorOn(tf, problems) {
   const remaining = typeof tf.recoveryCodesRemaining === 'number' ? tf.recoveryCodesRemaining : null;
   const low = remaining !== null && (remaining <= LOW_CODES || tf.recoveryCodesLow === true);
-  // Older answers carry no methods: then the app is what turned 2FA on.
+
+  // 2FA may be on through passkeys alone: then the app row offers to set one up.
   const methods = Array.isArray(tf.methods) ? tf.methods : ['totp'];
   const hasApp = methods.includes('totp');
   const hasPasskey = methods.includes('passkey');
-
-  const setUp = h('button', { type: 'button', class: 'btn', text: hasApp ? 'Re-configure authenticator app' : 'Set up' });
-  setUp.addEventListener('click', () => act(problems, () => startSetup()));
+  const reconfigure = h('button', { type: 'button', class: 'btn', text: hasApp ? 'Re-configure authenticator app' : 'Set up' });
+  reconfigure.addEventListener('click', () => act(problems, () => startSetup()));
   const view = h('a', { class: 'btn', href: '/account/two-factor/recovery-codes', text: 'View recovery codes' });
   const regenerate = h('button', { type: 'button', class: 'btn', text: 'Regenerate' });
   regenerate.addEventListener('click', () => act(problems, regenerateCodes));
-  const disable = h('button', { type: 'button', class: 'btn btn--danger', text: hasPasskey ? 'Remove' : 'Disable' });
+  const disable = h('button', { type: 'button', class: 'btn btn--danger', text: 'Disable' });
   disable.addEventListener('click', () => act(problems, () => disableTwoFactor(hasPasskey)));
-
   let appText = 'Use a 6-digit code from an app on your phone as another way to sign in.';
   if (hasApp) appText = tf.enabledAt ? `Turned on ${formatDate(tf.enabledAt)}. Signing in asks for a code from your app.` : 'Signing in asks for a code from your app.';
+
   return h('div', { class: 'box' },
     h('div', { class: 'box__row' },
       h('div', { class: 'box__text' }, h('h3', { text: 'Authenticator app' }), h('p', { text: appText })),
-      h('div', { class: 'box__buttons' }, setUp)),
+      h('div', { class: 'box__buttons' }, reconfigure)),
     h('div', { class: 'box__row' },
       h('div', { class: 'box__text' },
         h('h3', { text: 'Recovery codes' }),
@@ -75,24 +75,20 @@ function twoFactorOn(tf, problems) {
           ? 'You have no recovery codes left. Generate a new set now, or you could be locked out if you lose your phone.'
           : 'You are running low on recovery codes. Generate a new set so you cannot be locked out.') : null),
       h('div', { class: 'box__buttons' }, view, regenerate)),
-    // With passkeys only, removing the last passkey (below) is what turns 2FA off.
-    hasApp ? h('div', { class: 'box__row box__row--danger' },
+    h('div', { class: 'box__row box__row--danger' },
       h('div', { class: 'box__text' },
-        h('h3', { text: hasPasskey ? 'Remove authenticator app' : 'Disable two-factor authentication' }),
-        h('p', { text: hasPasskey ? 'Your passkeys keep two-factor authentication on.' : 'Your account will be protected by your password alone.' })),
-      h('div', { class: 'box__buttons' }, disable)) : null);
+        h('h3', { text: 'Disable two-factor authentication' }),
+        h('p', { text: hasPasskey ? 'Your passkeys, authenticator app and recovery codes are removed; your password alone protects your account.' : 'Your account will be protected by your password alone.' })),
+      h('div', { class: 'box__buttons' }, disable)));
 }
 
-// Disabling needs sudo and proof of the second factor: a current code or a recovery code.
-// With passkeys left it only removes the app, and 2FA stays on.
+// Disabling needs sudo at full strength: the password and a second factor. It removes every factor.
 async function disableTwoFactor(hasPasskey) {
-  await withCurrentFactor(hasPasskey ? 'Remove authenticator app' : 'Disable two-factor authentication',
-    hasPasskey ? 'Signing in will then ask for a passkey or a recovery code. To confirm, enter a code.'
-      : 'Signing in will then only ask for your password, and your recovery codes will be deleted. To confirm, enter a code.',
-    hasPasskey ? 'Remove' : 'Disable', (body) => api.delete('/api/me/two-factor', body), true);
+  await confirmDialog({ title: 'Disable two-factor authentication', confirmText: 'Disable', danger: true,
+    message: `Signing in will then only ask for your password, and your ${hasPasskey ? 'passkeys and ' : ''}recovery codes will be deleted.` });
+  await withSudo(() => api.delete('/api/me/two-factor'));
   await loadMe();
-  await navigate('/account', hasPasskey ? { notice: 'Authenticator app removed.', noticeKind: 'success' }
-    : { notice: 'Two-factor authentication is off. Signing in now only asks for your password.', noticeKind: 'warning' }, { replace: true });
+  await navigate('/account', { notice: 'Two-factor authentication is off. Signing in now only asks for your password.', noticeKind: 'warning' }, { replace: true });
 }
 
 export async function accountScreen(main, { state }, me) {

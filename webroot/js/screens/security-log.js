@@ -17,10 +17,6 @@ const BY_METHOD = {
   recovery_code: 'with a recovery code',
   sso: 'with SSO',
 };
-const PROOF = {
-  totp: 'confirmed with a code from the app',
-  recovery_code: 'confirmed with a recovery code',
-};
 
 const LABELS = {
   account_created: 'Account created',
@@ -28,13 +24,14 @@ const LABELS = {
   signin_password_failed: 'Wrong password entered',
   signin_second_step_failed: (d) => (d.method === 'recovery_code' ? 'Wrong recovery code entered' : 'Wrong two-factor code entered'),
   signout: 'Signed out',
-  sudo_granted: 'Password confirmed for a security change',
+  sudo_granted: (d) => `Identity confirmed for a security change ${BY_METHOD[d.method] || ''}`.trim(),
+  sudo_second_step_failed: (d) => (d.method === 'recovery_code' ? 'Wrong recovery code entered to confirm a change'
+    : 'Wrong two-factor code entered to confirm a change'),
   two_factor_setup_started: (d) => (d.reconfigure ? 'Re-configuration of the authenticator app started' : 'Two-factor setup started'),
   two_factor_enabled: 'Two-factor authentication turned on',
   two_factor_reconfigured: 'Authenticator app re-configured',
-  two_factor_disabled: (d) => `Two-factor authentication turned off${PROOF[d.method] ? ` (${PROOF[d.method]})` : ''}${d.removed === 'passkey' ? ' (last passkey removed)' : ''}`,
-  totp_added: 'Authenticator app added',
-  totp_removed: (d) => `Authenticator app removed${PROOF[d.method] ? ` (${PROOF[d.method]})` : ''}`,
+  two_factor_disabled: (d) => `Two-factor authentication turned off${d.removed === 'passkey' ? ' (last passkey removed)' : ''}`,
+  two_factor_totp_added: 'Authenticator app added',
   passkey_added: (d) => `Passkey added${d.name ? `: “${d.name}”` : ''}`,
   passkey_removed: (d) => `Passkey removed${d.name ? `: “${d.name}”` : ''}`,
   recovery_code_used: 'Recovery code used',

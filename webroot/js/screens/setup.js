@@ -10,7 +10,6 @@ import { Cancelled } from '../dialog.js';
 import { totpField, formError, busy, showError, clearErrors, showFieldError, normaliseCode, isSixDigits } from '../forms.js';
 import { messageFor } from '../problems.js';
 import { withSudo } from '../sudo.js';
-import { withCurrentFactor } from '../current-factor.js';
 import { loadMe } from '../session.js';
 import { normaliseCodes, codesGrid, codeActions } from '../recovery-codes.js';
 
@@ -19,16 +18,9 @@ const QR_URL = '/api/me/two-factor/setup/qr.png';
 
 let handedOver = null;
 
-// With 2FA on, a new secret would replace the app, so the server first asks for the current factor.
-async function newSecret() {
-  try {
-    return await withSudo(() => api.post(SETUP_URL));
-  } catch (error) {
-    if (error.code !== 'current_factor_required') throw error;
-    return withCurrentFactor('Re-configure authenticator app',
-      'A new app replaces your current one, so first enter a code from your current app (or a recovery code if you lost it).',
-      'Continue', (body) => api.post(SETUP_URL, body));
-  }
+// With 2FA on, a new secret replaces the app: sudo then asked for the current factor too.
+function newSecret() {
+  return withSudo(() => api.post(SETUP_URL));
 }
 
 // From the settings page: confirm the password, create a pending secret, then show it.

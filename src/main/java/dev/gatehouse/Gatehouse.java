@@ -1,37 +1,37 @@
 package dev.gatehouse;
 
-import dev.gatehouse.config.Settings;
 import dev.gatehouse.account.AccountRoutes;
 import dev.gatehouse.account.Accounts;
 import dev.gatehouse.account.PasswordHasher;
 import dev.gatehouse.account.PasswordPolicy;
 import dev.gatehouse.account.ProfileSection;
 import dev.gatehouse.audit.SecurityEvents;
-import dev.gatehouse.db.Database;
-import dev.gatehouse.db.EmbeddedDatabase;
-import dev.gatehouse.db.Migrations;
-import dev.gatehouse.http.HttpVerticle;
-import dev.gatehouse.http.RouteModule;
-import dev.gatehouse.load.BenchRoutes;
+import dev.gatehouse.config.Settings;
 import dev.gatehouse.crypto.Envelope;
 import dev.gatehouse.crypto.KeyRing;
 import dev.gatehouse.crypto.LookupHash;
 import dev.gatehouse.crypto.ServerKeys;
-import dev.gatehouse.factor.EnabledFactors;
+import dev.gatehouse.db.Database;
+import dev.gatehouse.db.EmbeddedDatabase;
+import dev.gatehouse.db.Migrations;
+import dev.gatehouse.factor.FactorAttempts;
+import dev.gatehouse.factor.Factors;
+import dev.gatehouse.factor.TwoFactor;
 import dev.gatehouse.factor.passkey.PasskeyCeremony;
+import dev.gatehouse.factor.passkey.PasskeyFactor;
+import dev.gatehouse.factor.passkey.PasskeyOptions;
 import dev.gatehouse.factor.passkey.PasskeySettings;
 import dev.gatehouse.factor.passkey.PasskeyStore;
 import dev.gatehouse.factor.passkey.RelyingParty;
 import dev.gatehouse.factor.recovery.RecoveryCodeFactor;
 import dev.gatehouse.factor.recovery.RecoveryCodeSettings;
-import dev.gatehouse.factor.recovery.RecoveryCodes;
-import dev.gatehouse.signin.SecondFactor;
-import dev.gatehouse.signin.SecondFactors;
-import dev.gatehouse.factor.totp.TotpCredentials;
+import dev.gatehouse.factor.recovery.RecoveryCodeStore;
 import dev.gatehouse.factor.totp.TotpFactor;
-import dev.gatehouse.factor.totp.TwoFactorSettings;
-import dev.gatehouse.factor.totp.TwoFactorStatus;
-import io.vertx.ext.web.templ.handlebars.HandlebarsTemplateEngine;
+import dev.gatehouse.factor.totp.TotpSettings;
+import dev.gatehouse.factor.totp.TotpStore;
+import dev.gatehouse.http.HttpVerticle;
+import dev.gatehouse.http.RouteModule;
+import dev.gatehouse.signin.Reauthentication;
 import dev.gatehouse.signin.SignInFlow;
 import dev.gatehouse.signin.SsoPolicy;
 import dev.gatehouse.sso.DomainVerifier;
@@ -42,11 +42,9 @@ import dev.gatehouse.sso.OrganisationSsoPolicy;
 import dev.gatehouse.sso.Organisations;
 import dev.gatehouse.sso.SsoSignIn;
 import dev.gatehouse.throttle.Budgets;
-import dev.gatehouse.throttle.CodeBudgets;
-import dev.gatehouse.throttle.DisableGuard;
-import dev.gatehouse.throttle.GuardedSecondFactor;
 import dev.gatehouse.throttle.PasswordGuard;
 import dev.gatehouse.throttle.SudoGuard;
+import io.vertx.ext.web.templ.handlebars.HandlebarsTemplateEngine;
 import io.vertx.config.ConfigRetriever;
 import io.vertx.config.ConfigRetrieverOptions;
 import io.vertx.config.ConfigStoreOptions;
@@ -100,8 +98,26 @@ public final class Gatehouse {
 
   /** Reads the configuration (defaults, file, environment, then {@code overrides}) and starts. */
   public static Future<Gatehouse> start(Vertx vertx, JsonObject overrides, Clock clock) {
-    return loadSettings(vertx, overrides).compose(settings -> start(vertx, settings, clock));
+    return start(vertx, overrides, clock, NO_EXTRAS);
   }
+
+  /**
+   * Starts with route modules of the caller's ahead of Gatehouse's own: how the benchmark, from
+   * the test class path, adds its measurement routes (a production build has no way to).
+   */
+  public static Future<Gatehouse> start(Vertx vertx, JsonObject overrides, Clock clock, Extras extras) {
+    return loadSettings(vertx, overrides).compose(settings -> start(vertx, settings, clock, extras));
+  }
+
+  /** What extra route modules are built from. */
+  public record Internals(Pool pool, SessionStore sessions, PasswordHasher hasher) {
+  }
+
+  /** Route modules added by whoever starts the server (none in production). */
+  public interface Extras extends java.util.function.Function<Internals, List<RouteModule>> {
+  }
+
+  private static final Extras NO_EXTRAS = internals -> List.of();
 
   public static Future<Settings> loadSettings(Vertx vertx, JsonObject overrides) {
     ConfigRetrieverOptions options = new ConfigRetrieverOptions().setScanPeriod(0)
@@ -141,14 +157,19 @@ public final class Gatehouse {
   }
 
   public static Future<Gatehouse> start(Vertx vertx, Settings settings, Clock clock) {
+    return start(vertx, settings, clock, NO_EXTRAS);
+  }
+
+  private static Future<Gatehouse> start(Vertx vertx, Settings settings, Clock clock, Extras extras) {
     long started = System.nanoTime();
     // The key for secrets at rest first: a bad key is a configuration error, reported before any database starts.
     return vertx.executeBlocking(() -> ServerKeys.load(settings.secretKey(),
             settings.text(ServerKeys.PREVIOUS_KEYS_VARIABLE, null), settings.dataDir()), false)
-        .compose(keys -> start(vertx, settings, clock, keys, started));
+        .compose(keys -> start(vertx, settings, clock, extras, keys, started));
   }
 
-  private static Future<Gatehouse> start(Vertx vertx, Settings settings, Clock clock, KeyRing keys, long started) {
+  private static Future<Gatehouse> start(Vertx vertx, Settings settings, Clock clock, Extras extras, KeyRing keys,
+                                         long started) {
     Future<EmbeddedDatabase> embedded = settings.databaseUrl() != null ? Future.succeededFuture(null)
         : vertx.executeBlocking(() -> EmbeddedDatabase.start(settings.dataDir().resolve("postgres"), 0), false);
     return embedded.compose(db -> {
@@ -160,7 +181,7 @@ public final class Gatehouse {
         return Future.failedFuture(e);
       }
       return Migrations.run(pool)
-          .compose(v -> assemble(vertx, settings, db, pool, keys, clock))
+          .compose(v -> assemble(vertx, settings, db, pool, keys, clock, extras))
           .onSuccess(app -> LOG.info("Gatehouse ready on http://{}:{} in {} ms ({} database)",
               "0.0.0.0".equals(settings.httpHost()) ? "localhost" : settings.httpHost(), app.port(),
               (System.nanoTime() - started) / 1_000_000, db == null ? "external" : "embedded"))
@@ -174,55 +195,55 @@ public final class Gatehouse {
   }
 
   private static Future<Gatehouse> assemble(Vertx vertx, Settings settings, EmbeddedDatabase db, Pool pool, KeyRing keys,
-                                            Clock clock) {
+                                            Clock clock, Extras extras) {
     // Building the hasher computes one Argon2 hash (the dummy for unknown emails): not on an event loop.
     return vertx.executeBlocking(() -> new PasswordHasher(vertx, settings.argon2MemoryKib(),
             settings.argon2Iterations(), settings.argon2Parallelism(), settings.hashThreads(), settings.hashQueue()), false)
         .recover(err -> Future.failedFuture(new IllegalStateException("Argon2 is unusable here: " + err.getMessage(), err)))
-        .compose(hasher -> assemble(vertx, settings, db, pool, hasher, keys, clock));
+        .compose(hasher -> assemble(vertx, settings, db, pool, hasher, keys, clock, extras));
   }
 
   private static Future<Gatehouse> assemble(Vertx vertx, Settings settings, EmbeddedDatabase db, Pool pool,
-                                            PasswordHasher hasher, KeyRing keys, Clock clock) {
+                                            PasswordHasher hasher, KeyRing keys, Clock clock, Extras extras) {
     Accounts accounts = new Accounts(pool);
     SecurityEvents events = new SecurityEvents(pool);
-    List<String> proxies = settings.trustedProxies();
     Budgets budgets = Budgets.from(settings, pool, clock);
-    CodeBudgets codeBudgets = new CodeBudgets(budgets, events);
-
-    // The factor and SSO packages plug in here.
     Envelope envelope = new Envelope(keys);
-    TotpCredentials totp = new TotpCredentials(envelope, clock);
-    RecoveryCodes recoveryCodes = new RecoveryCodes(envelope, new LookupHash(keys));
-    PasskeyStore passkeys = new PasskeyStore();
-    PasskeyCeremony ceremony = new PasskeyCeremony(vertx, pool, passkeys,
+    SudoGuard sudoGuard = new SudoGuard(budgets.sudo(), events);
+
+    // The second factors: a package each, registered here in the order the sign-in page offers them.
+    TotpStore totpStore = new TotpStore(envelope);
+    TotpFactor totp = new TotpFactor(totpStore, clock);
+    RecoveryCodeStore recoveryStore = new RecoveryCodeStore(envelope, new LookupHash(keys));
+    RecoveryCodeFactor recovery = new RecoveryCodeFactor(recoveryStore);
+    PasskeyStore passkeyStore = new PasskeyStore();
+    PasskeyCeremony ceremony = new PasskeyCeremony(vertx, pool, passkeyStore,
         RelyingParty.of(settings.publicUrl(), settings.issuer()), clock);
-    // "2FA is on" means: any of these second factors.
-    EnabledFactors enabledFactors = new EnabledFactors(List.of(
-        new EnabledFactors.Factor(TotpFactor.METHOD, totp::has),
-        new EnabledFactors.Factor(PasskeySettings.METHOD, passkeys::has)));
-    SecondFactor secondFactor = new SecondFactors(List.of(new TotpFactor(pool, totp),
-        new RecoveryCodeFactor(pool, recoveryCodes, events, enabledFactors)));
+    PasskeyFactor passkey = new PasskeyFactor(passkeyStore, ceremony, clock);
+    Factors factors = new Factors(List.of(totp, passkey, recovery), budgets.totpLock());
+    FactorAttempts attempts = new FactorAttempts(pool, List.of(budgets.secondStep(), budgets.recoveryCode()),
+        budgets.totpLock());
+    TwoFactor twoFactor = new TwoFactor(pool, factors, recovery, events, clock);
+
     Organisations organisations = new Organisations(pool);
     SsoPolicy sso = new OrganisationSsoPolicy(organisations);
-    List<ProfileSection> profile = new ArrayList<>();
-    profile.add(new TwoFactorStatus(pool, enabledFactors));
-    profile.add(new OrganisationProfile(organisations));
+    List<ProfileSection> profile = List.of(twoFactor, new OrganisationProfile(organisations));
     IdentityProviders identityProviders = new IdentityProviders(vertx, envelope,
         java.time.Duration.ofSeconds(settings.integer(IdentityProviders.DISCOVERY_TTL_SECONDS, 300, 0, 86_400)));
     String publicUrl = settings.publicUrl().toString();
+    List<String> proxies = settings.trustedProxies();
 
     List<RouteModule> modules = List.of(
-        new SignInFlow(accounts, hasher, new GuardedSecondFactor(secondFactor, codeBudgets, events), sso, events,
-            new PasswordGuard(budgets.passwordAccount(), budgets.passwordAddress(), events), proxies, clock),
-        new AccountRoutes(accounts, hasher, PasswordPolicy.load(), events, profile,
-            new SudoGuard(budgets.sudo(), events), proxies, clock),
-        new DisableGuard(codeBudgets, secondFactor, proxies, clock),
-        new TwoFactorSettings(pool, accounts, totp, recoveryCodes, events, settings.issuer(), proxies, clock,
-            enabledFactors),
-        new RecoveryCodeSettings(pool, accounts, recoveryCodes, events, HandlebarsTemplateEngine.create(vertx),
-            settings.issuer(), proxies, clock, enabledFactors),
-        new PasskeySettings(pool, accounts, passkeys, ceremony, recoveryCodes, enabledFactors, events, proxies, clock),
+        new SignInFlow(pool, accounts, hasher, factors, attempts, sso, events,
+            new PasswordGuard(budgets.passwordAccount(), budgets.passwordAddress(), events), clock),
+        new Reauthentication(pool, accounts, hasher, sudoGuard, factors, attempts, sso, events, clock),
+        new PasskeyOptions(pool, ceremony, clock),
+        new AccountRoutes(accounts, hasher, PasswordPolicy.load(), events, profile, clock),
+        twoFactor,
+        new TotpSettings(pool, accounts, totpStore, totp, twoFactor, events, settings.issuer(), clock),
+        new RecoveryCodeSettings(pool, accounts, recoveryStore, factors, events, HandlebarsTemplateEngine.create(vertx),
+            settings.issuer(), clock),
+        new PasskeySettings(pool, accounts, passkeyStore, ceremony, twoFactor, events, clock),
         new OrganisationRoutes(organisations, identityProviders,
             new DomainVerifier(vertx, settings.text(DomainVerifier.DNS_SERVER, null)), envelope, events, publicUrl,
             Boolean.parseBoolean(settings.text(OrganisationRoutes.ALLOW_HTTP_ISSUERS, "false")), proxies, clock),
@@ -232,7 +253,8 @@ public final class Gatehouse {
     // loops' profile (12 % of samples at 30,000 sessions). An idle session may outlive its 30
     // minutes by up to 10 s; the 12-hour absolute limit is checked on every read (SessionUser).
     SessionStore sessions = LocalSessionStore.create(vertx, LocalSessionStore.DEFAULT_SESSION_MAP_NAME, 10_000);
-    List<RouteModule> routes = BenchRoutes.enabled(settings) ? BenchRoutes.with(modules, pool, sessions, hasher) : modules;
+    List<RouteModule> routes = new ArrayList<>(extras.apply(new Internals(pool, sessions, hasher)));
+    routes.addAll(modules);
     HttpVerticle.HttpSettings http = new HttpVerticle.HttpSettings(settings.httpHost(), settings.httpPort(),
         settings.https(), origin(settings), proxies, settings.bodyLimitBytes(), settings.text("GATEHOUSE_WEBROOT", "webroot"));
     List<HttpVerticle> verticles = new CopyOnWriteArrayList<>();
@@ -247,7 +269,7 @@ public final class Gatehouse {
               + settings.httpPort() + ": " + err.getMessage(), err));
         })
         .map(id -> new Gatehouse(vertx, settings, db, pool, hasher, verticles, id,
-            new Housekeeping(vertx, pool, passkeys, settings, clock).start()));
+            new Housekeeping(vertx, pool, passkeyStore, settings, clock).start()));
   }
 
   private static String origin(Settings settings) {

@@ -20,10 +20,15 @@ public final class Main {
   }
 
   public static void main(String[] args) {
+    run(internals -> java.util.List.of());
+  }
+
+  /** Starts with the caller's extra route modules (the benchmark's, from the test class path). */
+  public static void run(Gatehouse.Extras extras) {
     Vertx vertx = Vertx.vertx(new VertxOptions());
     Gatehouse app;
     try {
-      app = Gatehouse.start(vertx, new JsonObject(), Clock.systemUTC()).await(5, TimeUnit.MINUTES);
+      app = Gatehouse.start(vertx, new JsonObject(), Clock.systemUTC(), extras).await(5, TimeUnit.MINUTES);
     } catch (Throwable e) {
       LOG.error("Gatehouse did not start: {}", explain(e));
       vertx.close();

@@ -26,14 +26,16 @@ CREATE TABLE passkey_credentials (
 );
 CREATE INDEX passkey_credentials_user ON passkey_credentials (user_id, created_at);
 
--- A challenge the server made for one ceremony: used once (taken by a DELETE … RETURNING), for one
--- purpose, by the account it was made for (NULL: a sign-in without a password), for 5 minutes.
+-- A challenge the server made for one ceremony of a known account (adding a passkey, or using one after
+-- the password: the second step, sudo): used once (taken by a DELETE … RETURNING), for one purpose, by the
+-- account it was made for, for 5 minutes (docs/security.md 44).
 CREATE TABLE passkey_challenges (
   challenge  bytea PRIMARY KEY,
   purpose    text NOT NULL,
-  user_id    uuid REFERENCES users (id) ON DELETE CASCADE,
+  user_id    uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
   created_at timestamptz NOT NULL,
   expires_at timestamptz NOT NULL
 );
 CREATE INDEX passkey_challenges_user ON passkey_challenges (user_id, purpose, created_at);
 CREATE INDEX passkey_challenges_expiry ON passkey_challenges (expires_at);
+

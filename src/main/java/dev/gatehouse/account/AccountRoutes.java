@@ -1,6 +1,5 @@
 package dev.gatehouse.account;
 
-import dev.gatehouse.session.Sudo;
 import dev.gatehouse.audit.SecurityEvents;
 import dev.gatehouse.db.Database;
 import dev.gatehouse.http.ClientInfo;
@@ -8,7 +7,6 @@ import dev.gatehouse.http.JsonBody;
 import dev.gatehouse.http.Problem;
 import dev.gatehouse.http.RouteModule;
 import dev.gatehouse.session.SessionUser;
-import dev.gatehouse.throttle.SudoGuard;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -20,7 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
-/** Sign-up, the signed-in user's profile, "confirm your password" and the security log. */
+/** Sign-up, the signed-in user's profile and the security log. */
 public final class AccountRoutes implements RouteModule {
 
   private static final int MAX_NAME = 100;
@@ -31,19 +29,15 @@ public final class AccountRoutes implements RouteModule {
   private final PasswordPolicy policy;
   private final SecurityEvents events;
   private final List<ProfileSection> sections;
-  private final SudoGuard sudoGuard;
-  private final List<String> trustedProxies;
   private final Clock clock;
 
   public AccountRoutes(Accounts accounts, PasswordHasher hasher, PasswordPolicy policy, SecurityEvents events,
-                       List<ProfileSection> sections, SudoGuard sudoGuard, List<String> trustedProxies, Clock clock) {
+                       List<ProfileSection> sections, Clock clock) {
     this.accounts = accounts;
     this.hasher = hasher;
     this.policy = policy;
     this.events = events;
     this.sections = sections;
-    this.sudoGuard = sudoGuard;
-    this.trustedProxies = trustedProxies;
     this.clock = clock;
   }
 
@@ -53,7 +47,6 @@ public final class AccountRoutes implements RouteModule {
     router.route("/api/me").handler(SessionUser.required(clock));
     router.route("/api/me/*").handler(SessionUser.required(clock));
     router.get("/api/me").handler(this::profile);
-    router.post("/api/me/sudo").handler(this::confirmPassword);
     router.get("/api/me/security-events").handler(this::securityEvents);
   }
 
@@ -69,14 +62,14 @@ public final class AccountRoutes implements RouteModule {
     }
     policy.check(password, email);
     String displayName = name;
-    ClientInfo client = ClientInfo.of(ctx, trustedProxies);
+    ClientInfo client = ClientInfo.of(ctx);
     hasher.hash(password)
         .compose(hash -> accounts.create(email, displayName, hash))
         .recover(err -> Future.failedFuture(Database.isUniqueViolation(err)
             ? Problem.conflict("email_taken", "An account with this email already exists.").with("field", "email")
             : err))
         .onSuccess(account -> {
-          events.record(account.id(), SecurityEvents.SIGNED_UP, client, null);
+          events.recordBestEffort(account.id(), SecurityEvents.SIGNED_UP, client, null);
           ctx.response().setStatusCode(201).putHeader("Content-Type", "application/json")
               .end(new JsonObject().put("user", account.toJson()).encode());
         })
@@ -99,26 +92,6 @@ public final class AccountRoutes implements RouteModule {
           return Future.all(parts).map(profile);
         })
         .onSuccess(ctx::json)
-        .onFailure(ctx::fail);
-  }
-
-  private void confirmPassword(RoutingContext ctx) {
-    JsonBody body = JsonBody.read(ctx, "password");
-    String password = body.requiredString("password", 1024);
-    UUID user = SessionUser.id(ctx);
-    // A stolen session must not become a password-guessing oracle: sudo has a budget of its own.
-    sudoGuard.begin(user)
-        .compose(charge -> accounts.byId(user)
-            .compose(found -> hasher.verify(found.map(Account::passwordHash).orElse(null), password))
-            .recover(err -> sudoGuard.abandon(charge).transform(v -> Future.<Boolean>failedFuture(err)))
-            .compose(ok -> sudoGuard.settle(charge, ok, ClientInfo.of(ctx, trustedProxies))))
-        .onSuccess(v -> {
-          long until = clock.millis() + Sudo.VALIDITY.toMillis();
-          SessionUser.grantSudo(ctx, until);
-          // Beside the answer, like the sign-in events: the password is confirmed whatever the log does.
-          events.record(user, SecurityEvents.SUDO_GRANTED, ClientInfo.of(ctx, trustedProxies), null);
-          ctx.response().setStatusCode(204).end();
-        })
         .onFailure(ctx::fail);
   }
 

@@ -1,6 +1,7 @@
 package dev.gatehouse.audit;
 
 import dev.gatehouse.http.ClientInfo;
+import dev.gatehouse.db.Sql;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -40,20 +41,36 @@ public final class SecurityEvents {
     this.pool = pool;
   }
 
-  /** Records an event; a failure to record is logged and does not fail the caller's request. */
-  public Future<Void> record(UUID userId, String type, ClientInfo client, JsonObject details) {
-    return record(pool, userId, type, client, details).recover(err -> {
+  /**
+   * Records an event on its own, best effort: a failure to record is logged and does not fail the
+   * caller's request (for events beside an outcome that already happened, like a sign-out).
+   */
+  public Future<Void> recordBestEffort(UUID userId, String type, ClientInfo client, JsonObject details) {
+    return recordIn(pool, userId, type, client, details).recover(err -> {
       LOG.warn("Could not record security event {}: {}", type, err.toString());
       return Future.succeededFuture();
     });
   }
 
-  /** Records an event on a given connection, inside the caller's transaction: it fails with it. */
-  public Future<Void> record(SqlClient client, UUID userId, String type, ClientInfo who, JsonObject details) {
-    return client.preparedQuery(INSERT)
+  /** Records an event inside the caller's transaction: it commits or fails with the change it describes. */
+  public Future<Void> recordIn(SqlClient tx, UUID userId, String type, ClientInfo who, JsonObject details) {
+    return tx.preparedQuery(INSERT)
         .execute(Tuple.of(userId, type, who == null ? null : who.ip(), who == null ? null : who.userAgent(),
             details == null ? new JsonObject() : details))
         .mapEmpty();
+  }
+
+  /**
+   * Records events inside a larger statement (a CTE body): {@code rows} is a SELECT of
+   * {@code (ord, type, details)} whose rows become one user's events, in {@code ord} order so the
+   * log reads in the order things happened.
+   */
+  public static Sql insertFragment(UUID userId, ClientInfo who, Sql rows) {
+    return rows.wrap("""
+        INSERT INTO security_events (user_id, type, ip, user_agent, details)
+        SELECT :user, e.type, :ip, :user_agent, e.details FROM (%s) AS e ORDER BY e.ord""")
+        .bind("user", userId).bind("ip", who == null ? null : who.ip())
+        .bind("user_agent", who == null ? null : who.userAgent());
   }
 
   /** A page of the user's events, newest first; {@code before} is the id of the last event seen. */

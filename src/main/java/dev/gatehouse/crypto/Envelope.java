@@ -92,8 +92,17 @@ public final class Envelope {
     return parts.length == 3 && !keys.current().id().equals(parts[1]);
   }
 
+  /** One Cipher per thread, initialised per use (a fresh nonce each time): getInstance costs more than the AES. */
+  private static final ThreadLocal<Cipher> CIPHERS = ThreadLocal.withInitial(() -> {
+    try {
+      return Cipher.getInstance("AES/GCM/NoPadding");
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("AES-GCM unavailable", e);
+    }
+  });
+
   private static Cipher cipher(int mode, ServerKey key, byte[] nonce) throws GeneralSecurityException {
-    Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+    Cipher cipher = CIPHERS.get();
     cipher.init(mode, new SecretKeySpec(key.encryptionKey(), "AES"), new GCMParameterSpec(TAG_BITS, nonce));
     return cipher;
   }

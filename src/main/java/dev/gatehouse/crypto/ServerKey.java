@@ -69,9 +69,18 @@ public final class ServerKey {
     return hmac(prk, message);
   }
 
+  /** One Mac per thread, keyed per use: looking one up costs more than hashing a short message. */
+  private static final ThreadLocal<Mac> MACS = ThreadLocal.withInitial(() -> {
+    try {
+      return Mac.getInstance("HmacSHA256");
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("HmacSHA256 unavailable", e);
+    }
+  });
+
   static byte[] hmac(byte[] key, byte[] message) {
     try {
-      Mac mac = Mac.getInstance("HmacSHA256");
+      Mac mac = MACS.get();
       mac.init(new SecretKeySpec(key, "HmacSHA256"));
       return mac.doFinal(message);
     } catch (GeneralSecurityException e) {

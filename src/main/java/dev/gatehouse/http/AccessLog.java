@@ -5,7 +5,6 @@ import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.List;
 
 /**
  * One line per request: method, path without the query string (it can carry an OAuth code),
@@ -15,19 +14,13 @@ public final class AccessLog implements Handler<RoutingContext> {
 
   private static final Logger LOG = LoggerFactory.getLogger("dev.gatehouse.access");
 
-  private final List<String> trustedProxies;
-
-  public AccessLog(List<String> trustedProxies) {
-    this.trustedProxies = trustedProxies;
-  }
-
   @Override
   public void handle(RoutingContext ctx) {
     if (LOG.isInfoEnabled()) {
       long start = System.nanoTime();
       ctx.addEndHandler(done -> LOG.info("{} {} {} {}ms {}", ctx.request().method(), clip(ctx.request().path()),
           ctx.response().getStatusCode(), (System.nanoTime() - start) / 1_000_000,
-          ClientInfo.address(ctx, trustedProxies)));
+          ClientInfo.of(ctx).ip()));
     }
     ctx.next();
   }

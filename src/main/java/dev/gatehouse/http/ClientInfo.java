@@ -1,5 +1,6 @@
 package dev.gatehouse.http;
 
+import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
 
 import java.util.List;
@@ -13,12 +14,27 @@ public record ClientInfo(String ip, String userAgent) {
 
   private static final int MAX_USER_AGENT = 256;
 
-  public static ClientInfo of(RoutingContext ctx, List<String> trustedProxies) {
-    String agent = ctx.request().getHeader("User-Agent");
-    if (agent != null && agent.length() > MAX_USER_AGENT) {
-      agent = agent.substring(0, MAX_USER_AGENT);
+  private static final String KEY = ClientInfo.class.getName();
+
+  /** The first handler of every request: who is asking is worked out once and kept on the context. */
+  public static Handler<RoutingContext> resolver(List<String> trustedProxies) {
+    return ctx -> {
+      String agent = ctx.request().getHeader("User-Agent");
+      if (agent != null && agent.length() > MAX_USER_AGENT) {
+        agent = agent.substring(0, MAX_USER_AGENT);
+      }
+      ctx.put(KEY, new ClientInfo(address(ctx, trustedProxies), agent));
+      ctx.next();
+    };
+  }
+
+  /** Who is asking, as the {@link #resolver} found. */
+  public static ClientInfo of(RoutingContext ctx) {
+    ClientInfo client = ctx.get(KEY);
+    if (client == null) {
+      throw new IllegalStateException("ClientInfo.resolver is not mounted");
     }
-    return new ClientInfo(address(ctx, trustedProxies), agent);
+    return client;
   }
 
   static String address(RoutingContext ctx, List<String> trustedProxies) {

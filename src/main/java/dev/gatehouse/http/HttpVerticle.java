@@ -47,7 +47,8 @@ public final class HttpVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     Router router = Router.router(vertx);
-    router.route().handler(new AccessLog(settings.trustedProxies()));
+    router.route().handler(ClientInfo.resolver(settings.trustedProxies()));
+    router.route().handler(new AccessLog());
     router.route().handler(new SecurityHeaders(settings.https()));
     new Health(pool).mount(router);
     router.routeWithRegex(HttpMethod.GET, ASSET).handler(StaticHandler.create(settings.webroot())

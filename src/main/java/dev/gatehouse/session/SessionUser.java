@@ -30,6 +30,7 @@ public final class SessionUser {
   static final String PENDING_SINCE = "pendingSince";
   static final String PENDING_FAILURES = "pendingFailures";
   static final String SUDO_UNTIL = "sudoUntil";
+  static final String SUDO_PASSWORD_AT = "sudoPasswordAt";
 
   /** A password step waiting for its second step: whose, since when (epoch ms), wrong codes so far. */
   public record Pending(UUID user, long since, int failures) {
@@ -86,6 +87,7 @@ public final class SessionUser {
     session.put(SIGNED_IN_AT, clock.millis());
     session.put(METHOD, method);
     session.remove(SUDO_UNTIL);
+    session.remove(SUDO_PASSWORD_AT);
   }
 
   /**
@@ -101,6 +103,7 @@ public final class SessionUser {
     session.remove(USER);
     session.remove(SIGNED_IN_AT);
     session.remove(SUDO_UNTIL);
+    session.remove(SUDO_PASSWORD_AT);
     rotate(ctx);
     session.put(PENDING_USER, user.toString());
     session.put(PENDING_SINCE, clock.millis());
@@ -141,9 +144,21 @@ public final class SessionUser {
     rotate(ctx);
   }
 
-  /** Grants sudo ("confirm your password") until the given instant, in epoch milliseconds. */
+  /** Grants sudo (re-authentication at full strength) until the given instant, in epoch milliseconds. */
   public static void grantSudo(RoutingContext ctx, long untilMillis) {
+    ctx.session().remove(SUDO_PASSWORD_AT);
     ctx.session().put(SUDO_UNTIL, untilMillis);
+  }
+
+  /** The password half of sudo for an account with 2FA: the code is still owed. */
+  public static void sudoPasswordConfirmed(RoutingContext ctx, long atMillis) {
+    ctx.session().put(SUDO_PASSWORD_AT, atMillis);
+  }
+
+  /** When the password half of sudo was given (epoch ms), or 0. */
+  public static long sudoPasswordAt(RoutingContext ctx) {
+    Long at = ctx.session().get(SUDO_PASSWORD_AT);
+    return at == null ? 0 : at;
   }
 
   /** The end of the sudo grant in epoch milliseconds, or 0. */

@@ -9,7 +9,11 @@ import dev.gatehouse.http.ClientInfo;
 import dev.gatehouse.http.JsonBody;
 import dev.gatehouse.http.Problem;
 import dev.gatehouse.http.RouteModule;
+import dev.gatehouse.factor.FactorAttempts;
+import dev.gatehouse.factor.Factors;
+import dev.gatehouse.factor.Proof;
 import dev.gatehouse.throttle.PasswordGuard;
+import io.vertx.sqlclient.Pool;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -35,22 +39,24 @@ public final class SignInFlow implements RouteModule {
 
   private final Accounts accounts;
   private final PasswordHasher hasher;
-  private final SecondFactor secondFactor;
+  private final Pool pool;
+  private final Factors factors;
+  private final FactorAttempts attempts;
   private final SsoPolicy sso;
   private final SecurityEvents events;
   private final PasswordGuard passwordGuard;
-  private final List<String> trustedProxies;
   private final Clock clock;
 
-  public SignInFlow(Accounts accounts, PasswordHasher hasher, SecondFactor secondFactor, SsoPolicy sso,
-                    SecurityEvents events, PasswordGuard passwordGuard, List<String> trustedProxies, Clock clock) {
+  public SignInFlow(Pool pool, Accounts accounts, PasswordHasher hasher, Factors factors, FactorAttempts attempts,
+                    SsoPolicy sso, SecurityEvents events, PasswordGuard passwordGuard, Clock clock) {
+    this.pool = pool;
     this.accounts = accounts;
     this.hasher = hasher;
-    this.secondFactor = secondFactor;
+    this.factors = factors;
+    this.attempts = attempts;
     this.sso = sso;
     this.events = events;
     this.passwordGuard = passwordGuard;
-    this.trustedProxies = trustedProxies;
     this.clock = clock;
   }
 
@@ -65,7 +71,7 @@ public final class SignInFlow implements RouteModule {
     JsonBody body = JsonBody.read(ctx, "email", "password");
     String emailInput = body.requiredString("email", 1024);
     String password = body.requiredString("password", MAX_PASSWORD_INPUT);
-    ClientInfo client = ClientInfo.of(ctx, trustedProxies);
+    ClientInfo client = ClientInfo.of(ctx);
     Optional<String> email = Accounts.normaliseEmail(emailInput);
     // Budgets first: a blocked attacker costs no hash, and unknown emails are charged like known ones.
     passwordGuard.begin(email, client)
@@ -77,7 +83,7 @@ public final class SignInFlow implements RouteModule {
               return Future.failedFuture(Problem.forbidden("sso_required",
                   "Your organisation signs in through its identity provider.").with("ssoUrl", ssoUrl.get()));
             }
-            return secondFactor.methods(user.id()).map(methods -> afterPassword(ctx, user, methods, client));
+            return factors.of(pool, user.id()).map(methods -> afterPassword(ctx, user, methods.usable(), client));
           });
         })
         .onSuccess(response -> ctx.json(response))
@@ -99,7 +105,7 @@ public final class SignInFlow implements RouteModule {
               return passwordGuard.succeeded(attempt).map(account.get());
             }
             if (account.isPresent()) {
-              events.record(account.get().id(), SecurityEvents.PASSWORD_FAILED, client, null);
+              events.recordBestEffort(account.get().id(), SecurityEvents.PASSWORD_FAILED, client, null);
             }
             return passwordGuard.failed(attempt, account.map(Account::id), client)
                 .compose(blocked -> Future.<Account>failedFuture(blocked.orElse(invalidCredentials())));
@@ -110,13 +116,14 @@ public final class SignInFlow implements RouteModule {
   private JsonObject afterPassword(RoutingContext ctx, Account user, List<String> methods, ClientInfo client) {
     if (methods.isEmpty()) {
       SessionUser.signIn(ctx, user.id(), "password", clock);
-      events.record(user.id(), SecurityEvents.SIGNED_IN, client, new JsonObject().put("method", "password"));
+      events.recordBestEffort(user.id(), SecurityEvents.SIGNED_IN, client, new JsonObject().put("method", "password"));
       return new JsonObject().put("state", "signed_in").put("methods", new JsonArray());
     }
     SessionUser.startPending(ctx, user.id(), clock);
     return new JsonObject().put("state", "two_factor_required").put("methods", new JsonArray(methods));
   }
 
+  /** The code (or other proof) after the password; its method is named once, when the body is parsed. */
   private void secondStep(RoutingContext ctx) {
     Optional<SessionUser.Pending> pending = SessionUser.pending(ctx);
     if (pending.isEmpty()) {
@@ -128,35 +135,28 @@ public final class SignInFlow implements RouteModule {
       ctx.fail(expired("This sign-in took longer than 5 minutes. Start again."));
       return;
     }
-    JsonBody body = JsonBody.read(ctx, secondFactor.fields().toArray(String[]::new));
+    Proof<?> proof = factors.parse(JsonBody.read(ctx, factors.fields().toArray(String[]::new)));
     UUID user = pending.get().user();
-    ClientInfo client = ClientInfo.of(ctx, trustedProxies);
-    String attempted = body.has("recoveryCode") ? "recovery_code" : "totp";
-    secondFactor.verify(user, body, client)
-        // A wrong code is in the security log before the answer goes out, so the log keeps the order.
-        .recover(err -> err instanceof Problem p && "invalid_code".equals(p.code())
-            ? events.record(user, "signin.second_step_failed", client, new JsonObject().put("method", attempted))
-                .compose(v -> Future.<SecondFactor.Verified>failedFuture(err))
-            : Future.failedFuture(err))
-        .onSuccess(verified -> {
+    attempts.attempt(user, proof, FactorAttempts.Purpose.SIGN_IN, ClientInfo.of(ctx))
+        .onSuccess(answer -> {
           // The session may have been signed out or restarted while the code was checked.
           if (!SessionUser.pending(ctx).map(p -> p.user().equals(user)).orElse(false)) {
             ctx.fail(expired("This sign-in is no longer waiting for a code. Start again."));
             return;
           }
-          SessionUser.signIn(ctx, user, verified.method(), clock);
-          events.record(user, SecurityEvents.SIGNED_IN, client, new JsonObject().put("method", verified.method()))
-              .onComplete(v -> ctx.json(new JsonObject().put("state", "signed_in").mergeIn(verified.response())));
+          SessionUser.signIn(ctx, user, proof.method(), clock);
+          ctx.json(new JsonObject().put("state", "signed_in").mergeIn(answer));
         })
         .onFailure(err -> {
           if (err instanceof Problem p && "invalid_code".equals(p.code())) {
-            int now = SessionUser.pendingFailed(ctx);
-            if (now >= MAX_PENDING_FAILURES) {
+            // docs/security.md 7: five wrong codes in one pending sign-in end it.
+            int wrong = SessionUser.pendingFailed(ctx);
+            if (wrong >= MAX_PENDING_FAILURES) {
               SessionUser.clearPending(ctx);
               ctx.fail(expired("Too many wrong codes. Sign in again with your password."));
               return;
             }
-            p.with("attemptsLeft", MAX_PENDING_FAILURES - now);
+            p.with("attemptsLeft", MAX_PENDING_FAILURES - wrong);
           }
           ctx.fail(err);
         });
@@ -164,7 +164,7 @@ public final class SignInFlow implements RouteModule {
 
   private void signOut(RoutingContext ctx) {
     SessionUser.signedIn(ctx, clock).ifPresent(user ->
-        events.record(user, SecurityEvents.SIGNED_OUT, ClientInfo.of(ctx, trustedProxies), null));
+        events.recordBestEffort(user, SecurityEvents.SIGNED_OUT, ClientInfo.of(ctx), null));
     SessionUser.signOut(ctx);
     ctx.response().setStatusCode(204).end();
   }

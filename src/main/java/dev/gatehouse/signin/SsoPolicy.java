@@ -15,5 +15,10 @@ public interface SsoPolicy {
   /** The URL that starts SSO for this user, when their organisation requires it. */
   Future<Optional<String>> requiredFor(UUID userId);
 
+  /** Where an account without a password re-authenticates for sudo: a fresh sign-in at its provider. */
+  default Future<Optional<String>> reauthenticationUrl(UUID userId) {
+    return Future.succeededFuture(Optional.empty());
+  }
+
   SsoPolicy NONE = userId -> Future.succeededFuture(Optional.empty());
 }

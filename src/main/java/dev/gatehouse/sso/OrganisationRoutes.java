@@ -103,7 +103,7 @@ public final class OrganisationRoutes implements RouteModule {
         .recover(err -> Future.failedFuture(Database.isUniqueViolation(err)
             ? Problem.conflict("slug_taken", "Another organisation uses this short name.").with("field", "slug") : err))
         .compose(org -> {
-          events.record(user, CREATED, client(ctx), new JsonObject().put("organisation", org.name()));
+          events.recordBestEffort(user, CREATED, client(ctx), new JsonObject().put("organisation", org.name()));
           return view(org, Membership.OWNER);
         })
         .onSuccess(json -> ctx.response().setStatusCode(201).putHeader("Content-Type", "application/json")
@@ -150,7 +150,7 @@ public final class OrganisationRoutes implements RouteModule {
             : Future.failedFuture(Problem.conflict("domain_exists", "The organisation already has this domain.")
                 .with("field", "domain")))
         .onSuccess(added -> {
-          events.record(SessionUser.id(ctx), DOMAIN_ADDED, client(ctx),
+          events.recordBestEffort(SessionUser.id(ctx), DOMAIN_ADDED, client(ctx),
               new JsonObject().put("organisation", org.name()).put("domain", domain));
           ctx.response().setStatusCode(201).putHeader("Content-Type", "application/json").end(added.toJson().encode());
         })
@@ -175,7 +175,7 @@ public final class OrganisationRoutes implements RouteModule {
                   .recover(err -> Future.failedFuture(Database.isUniqueViolation(err)
                       ? Problem.conflict("domain_taken", "Another organisation has already verified this domain.") : err))
                   .map(marked -> {
-                    events.record(SessionUser.id(ctx), DOMAIN_VERIFIED, client(ctx),
+                    events.recordBestEffort(SessionUser.id(ctx), DOMAIN_VERIFIED, client(ctx),
                         new JsonObject().put("organisation", org.name()).put("domain", domain));
                     return marked.orElse(found.get());
                   })
@@ -205,7 +205,7 @@ public final class OrganisationRoutes implements RouteModule {
             ctx.fail(Problem.notFound());
             return;
           }
-          events.record(SessionUser.id(ctx), DOMAIN_REMOVED, client(ctx),
+          events.recordBestEffort(SessionUser.id(ctx), DOMAIN_REMOVED, client(ctx),
               new JsonObject().put("organisation", org.name()).put("domain", domain));
           ctx.response().setStatusCode(204).end();
         })
@@ -246,7 +246,7 @@ public final class OrganisationRoutes implements RouteModule {
     ready.compose(v -> organisations.updateSso(org.id(), issuer, clientId, sealed, enabled))
         .compose(updated -> {
           providers.evict(org.id());
-          events.record(SessionUser.id(ctx), SSO_UPDATED, client(ctx), new JsonObject().put("organisation", org.name())
+          events.recordBestEffort(SessionUser.id(ctx), SSO_UPDATED, client(ctx), new JsonObject().put("organisation", org.name())
               .put("enabled", enabled).put("issuer", issuer).put("clientSecretChanged", secret != null));
           return view(updated, Membership.OWNER);
         })
@@ -331,6 +331,6 @@ public final class OrganisationRoutes implements RouteModule {
   }
 
   private ClientInfo client(RoutingContext ctx) {
-    return ClientInfo.of(ctx, trustedProxies);
+    return ClientInfo.of(ctx);
   }
 }

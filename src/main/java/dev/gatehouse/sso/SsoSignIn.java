@@ -142,7 +142,7 @@ public final class SsoSignIn implements RouteModule {
       fail(ctx, slug, new SsoFailure(SsoFailure.EXCHANGE_FAILED, "the callback carries no authorization code"));
       return;
     }
-    ClientInfo client = ClientInfo.of(ctx, trustedProxies);
+    ClientInfo client = ClientInfo.of(ctx);
     enabledOrganisation(slug)
         .compose(org -> {
           if (!org.id().equals(flow.organisation())) {
@@ -222,15 +222,15 @@ public final class SsoSignIn implements RouteModule {
     JsonObject via = new JsonObject().put("method", "sso").put("organisation", org.name());
     Future<Void> chain = Future.succeededFuture();
     if (joined.accountCreated()) {
-      chain = chain.compose(v -> events.record(joined.userId(), SecurityEvents.SIGNED_UP, client, via.copy()));
+      chain = chain.compose(v -> events.recordBestEffort(joined.userId(), SecurityEvents.SIGNED_UP, client, via.copy()));
     }
     if (joined.joinedNow()) {
-      chain = chain.compose(v -> events.record(joined.userId(), OrganisationRoutes.JOINED, client,
+      chain = chain.compose(v -> events.recordBestEffort(joined.userId(), OrganisationRoutes.JOINED, client,
           new JsonObject().put("organisation", org.name()).put("role", joined.role())));
     }
     LOG.info("Signed in through the SSO provider of organisation {}{}", org.slug(),
         joined.accountCreated() ? " (new account)" : "");
-    return chain.compose(v -> events.record(joined.userId(), SecurityEvents.SIGNED_IN, client, via));
+    return chain.compose(v -> events.recordBestEffort(joined.userId(), SecurityEvents.SIGNED_IN, client, via));
   }
 
   /** {@code GET /api/sso/discover?email=…|slug=…}: answers from domains and slugs only, never from accounts. */

@@ -70,16 +70,17 @@ public final class PasswordGuard {
     Future<Long> byAccount = attempt.account().filter(AttemptBudget.Charge::last).map(account::lock)
         .orElse(Future.succeededFuture(0L));
     Future<Long> byAddress = address.fail(attempt.address());
-    return Future.all(byAccount, byAddress).map(done -> {
+    return Future.all(byAccount, byAddress).compose(done -> {
       long retry = Math.max(byAccount.result(), byAddress.result());
       if (byAddress.result() > 0) {
         LOG.warn("Password attempts from {} blocked for {} s", attempt.address(), byAddress.result());
       }
-      if (byAccount.result() > 0 && user.isPresent()) {
-        events.record(user.get(), Lockouts.LOCKED, client,
-            new JsonObject().put("budget", "password").put("retryAfter", byAccount.result()));
-      }
-      return retry == 0 ? Optional.empty() : Optional.of(tooMany(retry));
+      // In the log before the answer goes out, so the log keeps the order of what happened.
+      Future<Void> logged = byAccount.result() > 0 && user.isPresent()
+          ? events.recordBestEffort(user.get(), Lockouts.LOCKED, client,
+              new JsonObject().put("budget", "password").put("retryAfter", byAccount.result()))
+          : Future.succeededFuture();
+      return logged.map(v -> retry == 0 ? Optional.<Problem>empty() : Optional.of(tooMany(retry)));
     });
   }
 

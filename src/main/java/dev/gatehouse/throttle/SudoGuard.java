@@ -42,7 +42,7 @@ public final class SudoGuard {
     if (!charge.last()) {
       return Future.failedFuture(wrong);
     }
-    return budget.lock(charge).compose(retry -> events.record(UUID.fromString(charge.key()), Lockouts.LOCKED, client,
+    return budget.lock(charge).compose(retry -> events.recordBestEffort(UUID.fromString(charge.key()), Lockouts.LOCKED, client,
             new JsonObject().put("budget", "sudo").put("retryAfter", retry))
         .compose(v -> Future.failedFuture(Lockouts.tooManyAttempts(retry))));
   }

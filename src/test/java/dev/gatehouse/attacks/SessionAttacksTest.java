@@ -157,21 +157,24 @@ class SessionAttacksTest {
   @Test
   void a_stolen_session_with_the_password_cannot_swap_the_authenticator() {
     TwoFactorUser user = TwoFactorUser.enrolled(server, CLOCK);
+    CLOCK.advance(java.time.Duration.ofMinutes(11)); // the owner's own sudo has run out
     Browser thief = server.browser();
     thief.setCookie("gatehouse", user.browser.sessionId());
-    user.sudo(thief); // the password is known too: sudo is no obstacle
-    Response bare = thief.post("/api/me/two-factor/setup", new JsonObject());
-    assertEquals(403, bare.status(), bare.toString());
-    assertEquals("current_factor_required", bare.code());
-    Response guessed = thief.post("/api/me/two-factor/setup", new JsonObject().put("code", user.codeAt(5)));
+    // The password is known too, but with 2FA on it is only half of sudo (docs/security.md 25).
+    Response half = thief.post("/api/me/sudo", new JsonObject().put("password", TwoFactorUser.PASSWORD));
+    assertEquals(200, half.status(), half.toString());
+    assertEquals("second_factor_required", half.json().getString("state"));
+    Response guessed = thief.post("/api/me/sudo", new JsonObject().put("code", user.wrongCode()));
     assertEquals(401, guessed.status(), guessed.toString());
-    Response guessedRecovery = thief.post("/api/me/two-factor/setup",
-        new JsonObject().put("recoveryCode", "ZZZZ-ZZZZ-ZZZZ-ZZZZ"));
+    Response guessedRecovery = thief.post("/api/me/sudo", new JsonObject().put("recoveryCode", "ZZZZ-ZZZZ-ZZZZ-ZZZZ"));
     assertEquals(401, guessedRecovery.status(), guessedRecovery.toString());
-    // Nothing pending, so nothing the thief's own app could confirm.
-    assertEquals(404, thief.get("/api/me/two-factor/setup/qr.png").status());
-    assertEquals(404, thief.post("/api/me/two-factor/setup/confirm", new JsonObject().put("code", "123456"))
-        .status());
+    for (Response refused : List.of(thief.post("/api/me/two-factor/setup", new JsonObject()),
+        thief.get("/api/me/two-factor/setup/qr.png"),
+        thief.post("/api/me/two-factor/setup/confirm", new JsonObject().put("code", "123456")),
+        thief.delete("/api/me/two-factor"), thief.get("/api/me/two-factor/recovery-codes"))) {
+      assertEquals(403, refused.status(), refused.toString());
+      assertEquals("sudo_required", refused.code());
+    }
     assertTrue(thief.get("/api/me").json().getJsonObject("twoFactor").getBoolean("enabled"));
     assertEquals(200, secondStep(user.pending(), "code", user.code()).status(), "the owner's app still works");
   }

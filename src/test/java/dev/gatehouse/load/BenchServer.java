@@ -16,7 +16,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** A Gatehouse server process started for the benchmark: `java FLAGS -cp … dev.gatehouse.Main`. */
+/** A Gatehouse server process started for the benchmark: `java FLAGS -cp … dev.gatehouse.load.BenchMain`. */
 final class BenchServer implements AutoCloseable {
 
   private static final Pattern READY = Pattern.compile("Gatehouse ready on \\S+ in (\\d+) ms");
@@ -48,7 +48,7 @@ final class BenchServer implements AutoCloseable {
     command.addAll(jvmFlags);
     command.add("-cp");
     command.add(classpath);
-    command.add("dev.gatehouse.Main");
+    command.add(BenchMain.class.getName());
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
     builder.environment().keySet().removeIf(k -> k.startsWith("GATEHOUSE_"));
     builder.environment().putAll(env);

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -63,14 +64,17 @@ class LoadToolsTest {
   }
 
   @Test
-  void the_measurement_routes_exist_only_when_configured(Vertx vertx) {
+  void the_measurement_routes_exist_only_on_the_benchmark_server(Vertx vertx) {
+    // docs/security.md 43: the routes are test classes; the main classes (what a production jar holds) have none.
+    assertTrue(java.nio.file.Files.exists(java.nio.file.Path.of("target/classes/dev/gatehouse/Main.class")));
+    assertFalse(java.nio.file.Files.exists(java.nio.file.Path.of("target/classes/dev/gatehouse/load")));
     try (TestServer plain = TestServer.start(vertx)) {
       // Without the flag it is just a deep link of the web app (the SPA fallback), not the measurement route.
       Response page = plain.browser().get("/bench/stats");
       assertTrue(page.header("Content-Type").startsWith("text/html"), page.toString());
       assertEquals(403, plain.browser().withoutCsrf().post("/bench/floor?user=x&step=1", null).status());
     }
-    try (TestServer bench = TestServer.start(vertx, new JsonObject().put(BenchRoutes.ENABLED, "true"))) {
+    try (TestServer bench = TestServer.start(vertx, new JsonObject(), java.time.Clock.systemUTC(), BenchRoutes.extras())) {
       Response stats = bench.browser().get("/bench/stats");
       assertEquals(200, stats.status());
       assertTrue(stats.json().containsKey("sessions"));

@@ -212,7 +212,6 @@ public final class LoginBench {
     env.put(Settings.DATABASE_URL, databaseUrl);
     env.put(Settings.SECRET_KEY, secretKey);
     env.put(Settings.DATA_DIR, WORK.resolve("data").toString());
-    env.put("GATEHOUSE_BENCH_ROUTES", "true");
     BenchServer server = BenchServer.start(label, jvm, serverClasspath, env, WORK);
     startsExternal.add(server.launchToReadyMs);
     say("server %s (pid %d, %s): ready %.0f ms after launch (it logged %.0f ms)", label, server.pid(), params,

@@ -4,7 +4,7 @@ import dev.gatehouse.config.Settings;
 import dev.gatehouse.crypto.Envelope;
 import dev.gatehouse.crypto.ServerKeys;
 import dev.gatehouse.load.SeedUsers.SeededUser;
-import dev.gatehouse.factor.totp.TotpCredentials;
+import dev.gatehouse.factor.totp.TotpStore;
 import dev.gatehouse.factor.totp.TotpSecret;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -71,7 +71,7 @@ public final class TotpSeeding {
       SeededUser user = batch.get(i);
       TotpSecret secret = TotpSecret.generate();
       ids[i] = user.id();
-      sealed[i] = envelope.seal(secret.bytes(), TotpCredentials.context(user.id()));
+      sealed[i] = envelope.seal(secret.bytes(), TotpStore.context(user.id()));
       steps[i] = 0L;
       done.add(new SeededUser(user.email(), user.password(), secret.base32(), user.id()));
     }

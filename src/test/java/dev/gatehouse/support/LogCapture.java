@@ -13,6 +13,7 @@ import java.util.List;
 /** Everything logged while it is attached (every logger, every level it lets through), as text. */
 public final class LogCapture extends AppenderBase<ILoggingEvent> implements AutoCloseable {
 
+  private static final String ACCESS = "dev.gatehouse.access";
   private final List<String> lines = new ArrayList<>();
 
   public static LogCapture attach() {
@@ -21,6 +22,8 @@ public final class LogCapture extends AppenderBase<ILoggingEvent> implements Aut
     capture.setContext(root.getLoggerContext());
     capture.start();
     root.addAppender(capture);
+    // The access log has an appender of its own (additivity off): capture it too.
+    ((Logger) LoggerFactory.getLogger(ACCESS)).addAppender(capture);
     return capture;
   }
 
@@ -46,6 +49,7 @@ public final class LogCapture extends AppenderBase<ILoggingEvent> implements Aut
   public void close() {
     Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
     root.detachAppender(this);
+    ((Logger) LoggerFactory.getLogger(ACCESS)).detachAppender(this);
     stop();
   }
 }

@@ -46,6 +46,11 @@ public final class TestServer implements AutoCloseable {
 
   /** Starts a server; {@code vertx} may be null, then the server has a Vert.x of its own. */
   public static TestServer start(Vertx vertx, JsonObject overrides, Clock clock) {
+    return start(vertx, overrides, clock, internals -> java.util.List.of());
+  }
+
+  /** Starts a server with extra route modules ahead of its own (the benchmark's measurement routes). */
+  public static TestServer start(Vertx vertx, JsonObject overrides, Clock clock, Gatehouse.Extras extras) {
     boolean own = vertx == null;
     Vertx v = own ? Vertx.vertx() : vertx;
     String url = overrides.containsKey(Settings.DATABASE_URL) ? overrides.getString(Settings.DATABASE_URL)
@@ -59,7 +64,7 @@ public final class TestServer implements AutoCloseable {
         .put(Settings.PUBLIC_URL, "http://localhost:8080")
         .mergeIn(overrides);
     try {
-      Gatehouse app = Gatehouse.start(v, config, clock).await(60, TimeUnit.SECONDS);
+      Gatehouse app = Gatehouse.start(v, config, clock, extras).await(60, TimeUnit.SECONDS);
       return new TestServer(app, url, v, own);
     } catch (Exception e) {
       throw new IllegalStateException("test server did not start: " + e.getMessage(), e);

@@ -108,7 +108,7 @@ class ErrorMessagesTest extends GatehouseBrowserTest {
     // The session ends on the server side (idle timeout, signed out elsewhere): here, the cookies go.
     context.clearCookies();
     button(page, "Enable").click();
-    Locator sudo = Ui.dialog(page, "Confirm your password");
+    Locator sudo = Ui.dialog(page, Ui.CONFIRM_ITS_YOU);
     sudo.getByLabel("Password", new Locator.GetByLabelOptions().setExact(true)).fill(PASSWORD);
     sudo.getByRole(AriaRole.BUTTON, new Locator.GetByRoleOptions().setName("Confirm").setExact(true)).click();
     assertThat(page).hasURL(Pattern.compile("/signin$"));

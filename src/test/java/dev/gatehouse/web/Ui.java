@@ -67,11 +67,26 @@ final class Ui {
     return app;
   }
 
-  /** Answers the "Confirm your password" dialog when it is shown. */
+  /** The sudo dialog's title. */
+  static final String CONFIRM_ITS_YOU = "Confirm it’s you";
+
+  /** Answers the "Confirm it's you" dialog of an account without 2FA: the password alone. */
   static void confirmPassword(Page page, String password) {
-    Locator dialog = dialog(page, "Confirm your password");
+    Locator dialog = dialog(page, CONFIRM_ITS_YOU);
     assertThat(dialog).isVisible();
     dialog.getByLabel("Password", new Locator.GetByLabelOptions().setExact(true)).fill(password);
+    dialog.getByRole(AriaRole.BUTTON, new Locator.GetByRoleOptions().setName("Confirm").setExact(true)).click();
+    assertThat(dialog).isHidden();
+  }
+
+  /** Answers it for an account with 2FA: the password, then the code the dialog asks for next. */
+  static void confirmItsYou(Page page, String password, String code) {
+    Locator dialog = dialog(page, CONFIRM_ITS_YOU);
+    dialog.getByLabel("Password", new Locator.GetByLabelOptions().setExact(true)).fill(password);
+    dialog.getByRole(AriaRole.BUTTON, new Locator.GetByRoleOptions().setName("Confirm").setExact(true)).click();
+    Locator codeField = dialog.getByLabel("Code from your authenticator app");
+    assertThat(codeField).isFocused();
+    codeField.fill(code);
     dialog.getByRole(AriaRole.BUTTON, new Locator.GetByRoleOptions().setName("Confirm").setExact(true)).click();
     assertThat(dialog).isHidden();
   }

@@ -50,6 +50,7 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -67,12 +68,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Built on webauthn4j-core, the verifier that vertx-auth-webauthn4j wraps, used directly because the
  * wrapper decides things Gatehouse must decide per ceremony: it has one user-verification setting for
- * every ceremony (preferred for the second step, required without a password), makes a new random user
- * handle at every registration (one per account here), and hides the typed verification failures
- * (a counter that went backwards must be told apart and logged) behind strings. Here each check has its
- * outcome: the challenge is taken first by one statement (single use, whatever follows), the origin is
- * compared exactly as the browser wrote it, and webauthn4j checks the RP id hash, the challenge again,
- * user presence and verification, the algorithm, the signature and the counter.
+ * every ceremony (preferred after a password, required without one), makes a new random user handle at
+ * every registration (one per account here), and hides the typed verification failures (a counter that
+ * went backwards must be told apart and logged) behind strings. Here the origin is compared exactly as
+ * the browser wrote it, and webauthn4j checks the RP id hash, the challenge, user presence and
+ * verification, the algorithm, the signature and the counter. The checks run on a small bounded pool of
+ * their own, never on an event loop; what a verified answer changes is the caller's statement.
  */
 public final class PasskeyCeremony {
 
@@ -89,11 +90,10 @@ public final class PasskeyCeremony {
 
   /** What a challenge is for; each verifies only against challenges made for it. */
   public enum Purpose {
+    /** Kept server side for the signed-in account. */
     REGISTER("register", false),
-    SECOND_STEP("second_step", false),
-    SUDO("sudo", false),
-    /** Without a password the passkey is both factors, so the authenticator must have verified the person. */
-    SIGN_IN("sign_in", true);
+    /** Kept server side for the account that gives it: the second step and sudo, after the password. */
+    ASSERTION("assertion", false);
 
     final String code;
     final boolean userVerificationRequired;
@@ -105,15 +105,35 @@ public final class PasskeyCeremony {
   }
 
   /** Why a passkey answer was refused; in the problem as {@code reason}. */
-  enum Reason { CHALLENGE, ORIGIN, RP_ID, TYPE, USER_PRESENCE, USER_VERIFICATION, CREDENTIAL, ALGORITHM, SIGNATURE,
-    COUNTER, INVALID }
+  public enum Reason { CHALLENGE, ORIGIN, RP_ID, TYPE, USER_PRESENCE, USER_VERIFICATION, CREDENTIAL, ALGORITHM,
+    SIGNATURE, COUNTER, CANCELLED, INVALID;
+
+    public String code() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
+
+  /** A refusal while checking an answer; callers turn it into their own answer (400 at registration, 401 else). */
+  public static final class Refused extends RuntimeException {
+
+    private final Reason reason;
+
+    Refused(Reason reason) {
+      super(reason.code(), null, false, false);
+      this.reason = reason;
+    }
+
+    public Reason reason() {
+      return reason;
+    }
+  }
 
   /** A registration that passed every check, for {@code user}: what {@link #register} stores. */
   public record Verified(UUID user, PasskeyStore.NewCredential credential) {
   }
 
-  /** A verified assertion: whose passkey it was, which one, and whether the authenticator verified the person. */
-  public record Asserted(UUID user, UUID passkey, boolean userVerified) {
+  /** What a verified assertion moves the stored passkey to, and whether the person was verified. */
+  public record Used(long signCount, boolean backedUp, boolean userVerified) {
   }
 
   private final Vertx vertx;
@@ -154,6 +174,10 @@ public final class PasskeyCeremony {
     this.verifiers.allowCoreThreadTimeOut(true);
   }
 
+  public RelyingParty relyingParty() {
+    return rp;
+  }
+
   /**
    * The {@code PublicKeyCredentialCreationOptions} (W3C JSON form) for a new passkey of {@code user}, with a
    * fresh challenge kept server side. The account's passkeys are excluded, so one authenticator is not
@@ -185,10 +209,18 @@ public final class PasskeyCeremony {
    * {@code passkey_refused} (with a {@code reason}).
    */
   public Future<Verified> verifyRegistration(UUID user, SubmittedPasskey.Registration submitted) {
-    Purpose purpose = Purpose.REGISTER;
     return offTheEventLoop(() -> parse(submitted))
-        .compose(data -> take(submitted.clientData(), purpose, user)
-            .compose(v -> offTheEventLoop(() -> new Verified(user, verify(data, submitted, purpose)))));
+        // On the pool, committed at once: a refused answer must not give the challenge back.
+        .compose(data -> store.takeChallenge(pool, submitted.clientData().challenge(), Purpose.REGISTER.code, user,
+                clock.instant())
+            .compose(taken -> {
+              if (!taken) {
+                return Future.failedFuture(registrationRefused(Reason.CHALLENGE));
+              }
+              Optional<Reason> wrongPage = checkClientData(submitted.clientData(), Purpose.REGISTER);
+              return wrongPage.isPresent() ? Future.failedFuture(registrationRefused(wrongPage.get()))
+                  : offTheEventLoop(() -> new Verified(user, verify(data, submitted)));
+            }));
   }
 
   /**
@@ -201,54 +233,44 @@ public final class PasskeyCeremony {
   }
 
   /**
-   * The {@code PublicKeyCredentialRequestOptions} (W3C JSON form) for a ceremony of {@code purpose}: the
-   * account's own passkeys when a user is named, or any passkey for this site (a discoverable one) when not.
+   * The {@code PublicKeyCredentialRequestOptions} (W3C JSON form) for the account's own passkeys after its
+   * password (the second step, sudo), with a fresh challenge kept server side for the account; 409
+   * {@code no_passkey} when it has none.
    */
-  public Future<JsonObject> assertionOptions(SqlClient db, Purpose purpose, UUID user) {
+  public Future<JsonObject> assertionOptions(SqlClient db, UUID user) {
     byte[] challenge = newChallenge();
     Instant now = clock.instant();
-    Future<List<PasskeyStore.Descriptor>> allowed = user == null ? Future.succeededFuture(List.of())
-        : store.descriptors(db, user);
-    return allowed.compose(existing -> {
-      if (user != null && existing.isEmpty()) {
-        return Future.failedFuture(noPasskey());
-      }
-      return store.saveChallenge(db, challenge, purpose.code, user, now, now.plus(CHALLENGE_LIFETIME))
-          .map(v -> new JsonObject()
-              .put("challenge", base64url(challenge))
-              .put("timeout", CHALLENGE_LIFETIME.toMillis())
-              .put("rpId", rp.id())
-              .put("allowCredentials", descriptors(existing))
-              .put("userVerification", purpose.userVerificationRequired ? "required" : "preferred"));
-    });
+    return store.descriptors(db, user).compose(existing -> existing.isEmpty() ? Future.failedFuture(noPasskey())
+        : store.saveChallenge(db, challenge, Purpose.ASSERTION.code, user, now, now.plus(CHALLENGE_LIFETIME))
+            .map(v -> requestOptions(challenge, descriptors(existing), Purpose.ASSERTION)));
+  }
+
+  private JsonObject requestOptions(byte[] challenge, JsonArray allowed, Purpose purpose) {
+    return new JsonObject()
+        .put("challenge", base64url(challenge))
+        .put("timeout", CHALLENGE_LIFETIME.toMillis())
+        .put("rpId", rp.id())
+        .put("allowCredentials", allowed)
+        .put("userVerification", purpose.userVerificationRequired ? "required" : "preferred");
   }
 
   /**
-   * Checks what {@code get()} answered against a challenge of {@code purpose} made for {@code user} (null:
-   * a sign-in without a password, where the passkey names its account), and moves the passkey's counter on
-   * in {@code db}. Fails with 401 {@code invalid_passkey} (with a {@code reason}); a counter that did not
-   * move forward is refused and logged as a possibly cloned authenticator (docs/security.md 46).
+   * Checks what {@code get()} answered for {@code stored}, on the verifier threads: the page's origin, then
+   * the signature over the RP id hash, the client data (whose challenge the caller has matched to one of
+   * ours), user presence and, where the purpose requires it, verification, and a counter that moved forward.
+   * Fails with {@link Refused}; a counter that did not move forward is logged as a possibly cloned
+   * authenticator (docs/security.md 46).
    */
-  public Future<Asserted> verifyAssertion(SqlClient db, Purpose purpose, UUID user,
-                                          SubmittedPasskey.Assertion submitted) {
-    return offTheEventLoop(() -> parse(submitted)).compose(data -> take(submitted.clientData(), purpose, user)
-        .compose(v -> store.byCredentialId(db, submitted.credentialId()))
-        .compose(found -> {
-          // Another account's passkey, or none, is one answer: nobody learns whose a credential id is.
-          if (found.isEmpty() || (user != null && !found.get().user().equals(user))) {
-            return Future.failedFuture(refused(purpose, Reason.CREDENTIAL));
-          }
-          PasskeyStore.Stored stored = found.get();
-          // A user handle, when sent, must be the owner's; without a named user it is how the account is found.
-          if (submitted.userHandle() == null ? user == null : !stored.ownedBy(submitted.userHandle())) {
-            return Future.failedFuture(refused(purpose, Reason.CREDENTIAL));
-          }
-          return offTheEventLoop(() -> verify(data, submitted, purpose, stored)).compose(verified ->
-              store.recordUse(db, stored.id(), verified.getSignCount(), verified.isFlagBS(), clock.instant())
-                  .compose(moved -> moved
-                      ? Future.succeededFuture(new Asserted(stored.user(), stored.id(), verified.isFlagUV()))
-                      : Future.failedFuture(counterWentBack(stored, purpose))));
-        }));
+  public Future<Used> verifyAssertion(PasskeyStore.Stored stored, SubmittedPasskey.Assertion submitted,
+                                      Purpose purpose) {
+    Optional<Reason> wrongPage = checkClientData(submitted.clientData(), purpose);
+    if (wrongPage.isPresent()) {
+      return Future.failedFuture(new Refused(wrongPage.get()));
+    }
+    return offTheEventLoop(() -> {
+      AuthenticatorData<?> data = verify(parse(submitted), submitted, purpose, stored);
+      return new Used(data.getSignCount(), data.isFlagBS(), data.isFlagUV());
+    });
   }
 
   /**
@@ -273,26 +295,18 @@ public final class PasskeyCeremony {
     return promise.future();
   }
 
-  /** Spends the challenge the client data names, if it was made for this purpose and account and is unexpired. */
-  private Future<Void> take(SubmittedPasskey.ClientData clientData, Purpose purpose, UUID user) {
-    // On the pool, committed at once: a transaction rolled back by a refusal must not give the challenge back.
-    return store.takeChallenge(pool, clientData.challenge(), purpose.code, user, clock.instant())
-        .compose(taken -> taken ? Future.succeededFuture() : Future.failedFuture(refused(purpose, Reason.CHALLENGE)))
-        .compose(v -> checkClientData(clientData, purpose));
-  }
-
   /** The origin exactly as the browser serialised it (webauthn4j compares parsed origins, which forgive a path). */
-  private Future<Void> checkClientData(SubmittedPasskey.ClientData clientData, Purpose purpose) {
+  private Optional<Reason> checkClientData(SubmittedPasskey.ClientData clientData, Purpose purpose) {
     String type = purpose == Purpose.REGISTER ? "webauthn.create" : "webauthn.get";
     if (!type.equals(clientData.type())) {
-      return Future.failedFuture(refused(purpose, Reason.TYPE));
+      return Optional.of(Reason.TYPE);
     }
     if (!rp.origin().equals(clientData.origin()) || clientData.crossOrigin()) {
       LOG.warn("A passkey answer made on {} was refused (only {} is ours): a look-alike site?",
           printable(clientData.origin()), rp.origin());
-      return Future.failedFuture(refused(purpose, Reason.ORIGIN));
+      return Optional.of(Reason.ORIGIN);
     }
-    return Future.succeededFuture();
+    return Optional.empty();
   }
 
   /** Reads the attestation object; anything unreadable in it is malformed, not refused. */
@@ -305,28 +319,28 @@ public final class PasskeyCeremony {
     }
   }
 
+  /** An assertion whose authenticator data cannot be read is refused like a wrong signature: it was tried. */
   private AuthenticationData parse(SubmittedPasskey.Assertion submitted) {
     try {
       return webauthn.parse(new AuthenticationRequest(submitted.credentialId(), submitted.userHandle(),
           submitted.authenticatorData(), submitted.clientData().json(), null, submitted.signature()));
     } catch (RuntimeException e) {
-      throw SubmittedPasskey.malformed("passkey");
+      throw new Refused(Reason.INVALID);
     }
   }
 
-  private PasskeyStore.NewCredential verify(RegistrationData data, SubmittedPasskey.Registration submitted,
-                                            Purpose purpose) {
+  private PasskeyStore.NewCredential verify(RegistrationData data, SubmittedPasskey.Registration submitted) {
     RegistrationParameters parameters = new RegistrationParameters(server(submitted.clientData()), this.parameters,
-        purpose.userVerificationRequired, true);
+        Purpose.REGISTER.userVerificationRequired, true);
     try {
       webauthn.verify(data, parameters);
     } catch (VerificationException e) {
-      throw refused(purpose, reason(e));
+      throw registrationRefused(reason(e));
     }
     AuthenticatorData<?> authenticatorData = data.getAttestationObject().getAuthenticatorData();
     AttestedCredentialData attested = authenticatorData.getAttestedCredentialData();
     if (attested == null || !Arrays.equals(attested.getCredentialId(), submitted.credentialId())) {
-      throw refused(purpose, Reason.CREDENTIAL);
+      throw registrationRefused(Reason.CREDENTIAL);
     }
     return new PasskeyStore.NewCredential(attested.getCredentialId(), cbor.writeValueAsBytes(attested.getCOSEKey()),
         authenticatorData.getSignCount(), null, attested.getAaguid().getValue(), submitted.transports(),
@@ -344,21 +358,22 @@ public final class PasskeyCeremony {
     try {
       return webauthn.verify(data, parameters).getAuthenticatorData();
     } catch (MaliciousCounterValueException e) {
-      throw counterWentBack(stored, purpose);
+      counterWentBack(stored);
+      throw new Refused(Reason.COUNTER);
     } catch (VerificationException e) {
-      throw refused(purpose, reason(e));
+      throw new Refused(reason(e));
     }
   }
 
-  /** The challenge is the one the client data carries, already taken from the store, so it is ours. */
+  /** The challenge is the one the client data carries, which the caller has matched to one of ours. */
   private ServerProperty server(SubmittedPasskey.ClientData clientData) {
     return new ServerProperty(Origin.create(rp.origin()), rp.id(), new DefaultChallenge(clientData.challenge()));
   }
 
-  private static Problem counterWentBack(PasskeyStore.Stored stored, Purpose purpose) {
+  /** A counter that did not move forward: the log line for the operator (docs/security.md 46). */
+  static void counterWentBack(PasskeyStore.Stored stored) {
     LOG.warn("Passkey {} of user {} was refused: its signature counter did not move forward (stored {}), "
         + "which can mean a cloned authenticator", stored.id(), stored.user(), stored.signCount());
-    return refused(purpose, Reason.COUNTER);
   }
 
   private static Reason reason(VerificationException e) {
@@ -386,9 +401,9 @@ public final class PasskeyCeremony {
     return Reason.INVALID;
   }
 
-  /** A registration refused is the person's own doing (400); an assertion refused counts as a wrong code (401). */
-  static Problem refused(Purpose purpose, Reason reason) {
-    String detail = switch (reason) {
+  /** What the person is told about a refused passkey answer. */
+  static String detail(Reason reason) {
+    return switch (reason) {
       case CHALLENGE -> "This passkey request expired or was already used. Try again.";
       case ORIGIN, TYPE -> "This passkey answer was not made for this page.";
       case RP_ID -> "This passkey belongs to another website.";
@@ -397,11 +412,14 @@ public final class PasskeyCeremony {
       case CREDENTIAL -> "This passkey is not one of this account's passkeys.";
       case ALGORITHM -> "This passkey uses a kind of key that Gatehouse does not accept.";
       case COUNTER -> "This passkey was refused: its use counter went backwards, which can mean it was copied.";
+      case CANCELLED -> "No passkey was used: it was cancelled, or took too long.";
       case SIGNATURE, INVALID -> "This passkey answer did not verify. Try again.";
     };
-    Problem problem = purpose == Purpose.REGISTER ? Problem.badRequest("passkey_refused", detail)
-        : Problem.unauthorized("invalid_passkey", detail);
-    return problem.with("reason", reason.name().toLowerCase(Locale.ROOT));
+  }
+
+  /** A registration refused is the person's own doing: 400, nothing stored. */
+  static Problem registrationRefused(Reason reason) {
+    return Problem.badRequest("passkey_refused", detail(reason)).with("reason", reason.code());
   }
 
   static Problem noPasskey() {

@@ -3,9 +3,8 @@ package dev.gatehouse.factor.passkey;
 import dev.gatehouse.account.Account;
 import dev.gatehouse.account.Accounts;
 import dev.gatehouse.audit.SecurityEvents;
-import dev.gatehouse.factor.EnabledFactors;
-import dev.gatehouse.factor.recovery.RecoveryCode;
-import dev.gatehouse.factor.recovery.RecoveryCodes;
+import dev.gatehouse.factor.Factors;
+import dev.gatehouse.factor.TwoFactor;
 import dev.gatehouse.http.ClientInfo;
 import dev.gatehouse.http.JsonBody;
 import dev.gatehouse.http.Problem;
@@ -19,19 +18,17 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Pool;
 import java.time.Clock;
-import java.util.List;
-import java.util.Optional;
 import java.util.UUID;
 
 /**
  * The "Passkeys" section of the account settings, server side: add a passkey (options, then what the
- * browser made), list, rename and remove them. Adding and removing need sudo (docs/security.md 15) and write
- * a security event (17); the first second factor hands out recovery codes, and removing the last one turns
- * 2FA off only when the request says it knows (48). Everything acts on the session's own user.
+ * browser made), list, rename and remove them. Adding and removing need full-strength sudo
+ * (docs/security.md 15, 25) and write a security event (17); the first second factor hands out recovery
+ * codes ({@link TwoFactor#added}), and removing the last one turns 2FA off only when the request says it
+ * knows ({@link TwoFactor#removed}, 48). Everything acts on the session's own user.
  */
 public final class PasskeySettings implements RouteModule {
 
-  public static final String METHOD = "passkey";
   public static final String ADDED = "passkey.added";
   public static final String REMOVED = "passkey.removed";
 
@@ -39,30 +36,25 @@ public final class PasskeySettings implements RouteModule {
   static final String REGISTRATION = "/api/me/passkeys/registration";
   static final String ONE = "/api/me/passkeys/:id";
   static final int MAX_NAME = 64;
-  /** The body member that confirms removing the last second factor, and with it 2FA. */
-  static final String TURN_OFF = "turnOffTwoFactor";
 
   private final Pool pool;
   private final Accounts accounts;
   private final PasskeyStore store;
   private final PasskeyCeremony ceremony;
-  private final RecoveryCodes recoveryCodes;
-  private final EnabledFactors enabled;
+  private final TwoFactor twoFactor;
+  private final Factors factors;
   private final SecurityEvents events;
-  private final List<String> trustedProxies;
   private final Clock clock;
 
   public PasskeySettings(Pool pool, Accounts accounts, PasskeyStore store, PasskeyCeremony ceremony,
-                         RecoveryCodes recoveryCodes, EnabledFactors enabled, SecurityEvents events,
-                         List<String> trustedProxies, Clock clock) {
+                         TwoFactor twoFactor, SecurityEvents events, Clock clock) {
     this.pool = pool;
     this.accounts = accounts;
     this.store = store;
     this.ceremony = ceremony;
-    this.recoveryCodes = recoveryCodes;
-    this.enabled = enabled;
+    this.twoFactor = twoFactor;
+    this.factors = twoFactor.factors();
     this.events = events;
-    this.trustedProxies = trustedProxies;
     this.clock = clock;
   }
 
@@ -99,24 +91,22 @@ public final class PasskeySettings implements RouteModule {
     SubmittedPasskey.Registration submitted = SubmittedPasskey.registration(body.json().getValue("credential"),
         "credential");
     UUID user = SessionUser.id(ctx);
-    ClientInfo client = ClientInfo.of(ctx, trustedProxies);
+    ClientInfo client = ClientInfo.of(ctx);
     // Verified before the transaction: no connection or lock is held while the signature is checked.
     ceremony.verifyRegistration(user, submitted)
-        .compose(verified -> pool.withTransaction(tx -> enabled.lock(tx, user)
-            .compose(v -> enabled.any(tx, user))
-            .compose(wasOn -> ceremony.register(tx, verified, name).compose(passkey -> {
-              JsonObject response = new JsonObject().put("passkey", passkey.toJson()).put("twoFactorEnabled", true);
-              Future<Void> added = events.record(tx, user, ADDED, client, new JsonObject().put("name", passkey.name())
-                  .put("authenticator", passkey.toJson().getString("authenticator")));
-              if (wasOn) {
-                return added.map(response);
-              }
-              return added.compose(v -> recoveryCodes.replaceSet(tx, user))
-                  .compose(codes -> events.record(tx, user, EnabledFactors.TURNED_ON, client,
-                          new JsonObject().put("method", METHOD))
-                      .map(v -> response.put("recoveryCodes",
-                          new JsonArray(codes.stream().map(RecoveryCode::display).toList()))));
-            }))))
+        .compose(verified -> pool.withTransaction(tx -> store.userHandle(tx, user)
+            .compose(handle -> factors.of(tx, user))
+            .compose(before -> ceremony.register(tx, verified, name)
+                .compose(passkey -> events.recordIn(tx, user, ADDED, client, new JsonObject()
+                        .put("name", passkey.name()).put("authenticator", passkey.toJson().getString("authenticator")))
+                    // docs/security.md 32: the account's other sessions end here, in this transaction, once
+                    // sessions are kept in PostgreSQL (OtherSessions.end(tx, ctx) on the sessions branch).
+                    .compose(v -> twoFactor.added(tx, user, before.twoFactorOn(), PasskeyFactor.METHOD, client))
+                    .map(codes -> {
+                      JsonObject response = new JsonObject().put("passkey", passkey.toJson()).put("twoFactorEnabled", true);
+                      codes.ifPresent(c -> response.put("recoveryCodes", new JsonArray(c)));
+                      return response;
+                    })))))
         .onSuccess(response -> json(ctx, 201, response))
         .onFailure(ctx::fail);
   }
@@ -144,27 +134,17 @@ public final class PasskeySettings implements RouteModule {
    * {@code {"turnOffTwoFactor": true}}; the refusal rolls the removal back.
    */
   private void remove(RoutingContext ctx) {
-    Boolean confirmed = JsonBody.read(ctx, TURN_OFF).optionalBoolean(TURN_OFF);
+    boolean confirmed = Boolean.TRUE.equals(JsonBody.read(ctx, TwoFactor.TURN_OFF).optionalBoolean(TwoFactor.TURN_OFF));
     UUID id = id(ctx);
     UUID user = SessionUser.id(ctx);
-    ClientInfo client = ClientInfo.of(ctx, trustedProxies);
-    pool.withTransaction(tx -> enabled.lock(tx, user)
+    ClientInfo client = ClientInfo.of(ctx);
+    // The account's passkeys are held still first: two removals in parallel cannot each count on the other's.
+    pool.withTransaction(tx -> store.lock(tx, user)
             .compose(v -> store.delete(tx, user, id))
-            .compose(removed -> removed.isEmpty() ? Future.<Optional<String>>failedFuture(notFound())
-                : enabled.any(tx, user).compose(stillOn -> {
-                  Future<Void> recorded = events.record(tx, user, REMOVED, client,
-                      new JsonObject().put("name", removed.get()));
-                  if (stillOn) {
-                    return recorded.map(removed);
-                  }
-                  if (!Boolean.TRUE.equals(confirmed)) {
-                    return Future.failedFuture(turnsTwoFactorOff());
-                  }
-                  return recorded.compose(v -> recoveryCodes.delete(tx, user))
-                      .compose(v -> events.record(tx, user, EnabledFactors.TURNED_OFF, client,
-                          new JsonObject().put("removed", METHOD)))
-                      .map(removed);
-                })))
+            .compose(removed -> removed.isEmpty() ? Future.<Void>failedFuture(notFound())
+                : events.recordIn(tx, user, REMOVED, client, new JsonObject().put("name", removed.get())))
+            // docs/security.md 32: the account's other sessions end here too (see add).
+            .compose(v -> twoFactor.removed(tx, user, confirmed, PasskeyFactor.METHOD, client)))
         .onSuccess(v -> ctx.response().setStatusCode(204).putHeader("Cache-Control", "no-store").end())
         .onFailure(ctx::fail);
   }
@@ -191,12 +171,6 @@ public final class PasskeySettings implements RouteModule {
 
   static Problem notFound() {
     return new Problem(404, "passkey_not_found", "Not found", "This account has no such passkey.");
-  }
-
-  static Problem turnsTwoFactorOff() {
-    return Problem.conflict("turns_two_factor_off", "This is your last second factor: removing it turns two-factor "
-        + "authentication off and deletes your recovery codes. Confirm to remove it anyway.")
-        .with("field", TURN_OFF);
   }
 
   private static void json(RoutingContext ctx, int status, JsonObject body) {

@@ -1,5 +1,6 @@
 package dev.gatehouse.factor.passkey;
 
+import dev.gatehouse.db.Sql;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.sqlclient.Row;
@@ -16,9 +17,9 @@ import java.util.Optional;
 import java.util.UUID;
 
 /**
- * Every statement on the passkey tables (V70): the account's user handle, its registered passkeys and
- * the challenges of ceremonies in progress. Each method runs on the {@link SqlClient} it is given, so a
- * caller can make it part of its transaction.
+ * Every statement on the passkey tables (V70): the account's user handle, its registered passkeys, the
+ * challenges of ceremonies in progress. Each method runs on the {@link SqlClient} it is given, so a
+ * caller can make it part of its transaction; the fragments join the attempt service's two statements.
  */
 public final class PasskeyStore {
 
@@ -33,7 +34,7 @@ public final class PasskeyStore {
       RETURNING handle""";
   /**
    * Saves a challenge and drops this account's older ones of the same purpose beyond the newest few, so
-   * a signed-in session cannot pile up rows. (The DELETE does not see the row inserted beside it.)
+   * a session cannot pile up rows. (The DELETE does not see the row inserted beside it.)
    */
   private static final String SAVE_CHALLENGE = """
       WITH saved AS (
@@ -45,7 +46,7 @@ public final class PasskeyStore {
   /** Single use: whoever deletes the row has the challenge; a replay, however fast, finds nothing. */
   private static final String TAKE_CHALLENGE = """
       DELETE FROM passkey_challenges
-      WHERE challenge = $1 AND purpose = $2 AND user_id IS NOT DISTINCT FROM $3 AND expires_at > $4
+      WHERE challenge = $1 AND purpose = $2 AND user_id = $3 AND expires_at > $4
       RETURNING challenge""";
   private static final String PRUNE_CHALLENGES = """
       DELETE FROM passkey_challenges WHERE challenge IN (
@@ -60,28 +61,53 @@ public final class PasskeyStore {
   private static final String LIST = """
       SELECT id, name, aaguid, backup_eligible, backed_up, created_at, last_used_at
       FROM passkey_credentials WHERE user_id = $1 ORDER BY created_at, id""";
-  private static final String BY_CREDENTIAL_ID = """
-      SELECT c.id, c.user_id, c.public_key, c.sign_count, c.aaguid, c.backup_eligible, h.handle
-      FROM passkey_credentials c JOIN passkey_user_handles h ON h.user_id = c.user_id
-      WHERE c.credential_id = $1""";
-  /**
-   * The counter guard: only a higher signature count is accepted (an authenticator without a counter
-   * always sends 0 and never had a higher one), so two assertions racing with one count give one success.
-   */
-  private static final String RECORD_USE = """
-      UPDATE passkey_credentials SET sign_count = $2, backed_up = $3, last_used_at = $4
-      WHERE id = $1 AND (sign_count < $2 OR (sign_count = 0 AND $2 = 0))
-      RETURNING id""";
   private static final String RENAME = """
       UPDATE passkey_credentials SET name = $3 WHERE user_id = $1 AND id = $2
       RETURNING id, name, aaguid, backup_eligible, backed_up, created_at, last_used_at""";
+  /** Serialises changes to one account's passkeys, so two removals cannot each count on the other's passkey. */
+  private static final String LOCK = "SELECT 1 FROM passkey_user_handles WHERE user_id = $1 FOR UPDATE";
   private static final String DELETE = """
       DELETE FROM passkey_credentials WHERE user_id = $1 AND id = $2 RETURNING name""";
-  private static final String HAS = "SELECT 1 FROM passkey_credentials WHERE user_id = $1 LIMIT 1";
+  private static final String DELETE_ALL = """
+      WITH credentials AS (DELETE FROM passkey_credentials WHERE user_id = $1)
+      DELETE FROM passkey_challenges WHERE user_id = $1""";
+
+  private static final String ENROLLED = "EXISTS (SELECT 1 FROM passkey_credentials WHERE user_id = :user)";
+  /**
+   * What the second step's check needs, read in the statement that charges the budget: whether the
+   * challenge is still waiting for this account, and the account's passkey with this credential id (none
+   * for another account's).
+   */
+  private static final String READ = """
+      SELECT EXISTS (SELECT 1 FROM passkey_challenges WHERE challenge = :passkey_challenge AND purpose = 'assertion'
+                       AND user_id = :user AND expires_at > :passkey_now::timestamptz) AS passkey_challenge_waiting,
+             c.id AS passkey_id, c.name AS passkey_name, c.public_key AS passkey_public_key,
+             c.sign_count AS passkey_sign_count, c.aaguid AS passkey_aaguid,
+             c.backup_eligible AS passkey_backup_eligible, h.handle AS passkey_user_handle
+      FROM (SELECT 1) AS one
+      LEFT JOIN passkey_credentials AS c ON c.credential_id = :passkey_credential AND c.user_id = :user
+      LEFT JOIN passkey_user_handles AS h ON h.user_id = c.user_id""";
+  /** A CTE: the challenge is spent by the statement that settles its answer, whatever the answer. */
+  private static final String TAKE = """
+      passkey_challenge AS (
+        DELETE FROM passkey_challenges WHERE challenge = :passkey_challenge AND purpose = 'assertion'
+          AND user_id = :user AND expires_at > :passkey_now::timestamptz
+        RETURNING challenge)""";
+  /**
+   * The counter guard, once the challenge is ours: only a higher signature count is accepted (an
+   * authenticator without a counter always sends 0 and never had a higher one), so two assertions racing
+   * with one count give one success (docs/security.md 46).
+   */
+  private static final String RECORD_USE = """
+      UPDATE passkey_credentials SET sign_count = :passkey_count::bigint, backed_up = :passkey_backed_up::boolean,
+             last_used_at = :passkey_now::timestamptz
+      WHERE id = :passkey_id AND EXISTS (SELECT 1 FROM passkey_challenge)
+        AND (sign_count < :passkey_count::bigint OR (sign_count = 0 AND :passkey_count::bigint = 0))
+      RETURNING user_id, true AS accepted""";
 
   private final SecureRandom random = new SecureRandom();
 
-  /** The account's user handle, made on first use. */
+  /** The account's user handle, made on first use; in a transaction it also holds the account's passkeys still. */
   public Future<byte[]> userHandle(SqlClient db, UUID user) {
     byte[] fresh = new byte[HANDLE_BYTES];
     random.nextBytes(fresh);
@@ -96,7 +122,7 @@ public final class PasskeyStore {
         .mapEmpty();
   }
 
-  /** True when the challenge was waiting for this purpose and account (or none), unexpired; it is gone now. */
+  /** True when the challenge was waiting for this purpose and account, unexpired; it is gone now. */
   public Future<Boolean> takeChallenge(SqlClient db, byte[] challenge, String purpose, UUID user, Instant now) {
     return db.preparedQuery(TAKE_CHALLENGE).execute(Tuple.of(Buffer.buffer(challenge), purpose, user, utc(now)))
         .map(rows -> rows.size() == 1);
@@ -141,28 +167,14 @@ public final class PasskeyStore {
     });
   }
 
-  /** The passkey with this credential id, whoever owns it, with its owner's user handle. */
-  public Future<Optional<Stored>> byCredentialId(SqlClient db, byte[] credentialId) {
-    return db.preparedQuery(BY_CREDENTIAL_ID).execute(Tuple.of(Buffer.buffer(credentialId))).map(rows -> {
-      if (rows.size() == 0) {
-        return Optional.empty();
-      }
-      Row row = rows.iterator().next();
-      return Optional.of(new Stored(row.getUUID("id"), row.getUUID("user_id"), credentialId,
-          row.getBuffer("public_key").getBytes(), row.getLong("sign_count"), row.getUUID("aaguid"),
-          row.getBoolean("backup_eligible"), row.getBuffer("handle").getBytes()));
-    });
-  }
-
-  /** Moves the counter on after a verified assertion; false when another use got there first (or it went back). */
-  public Future<Boolean> recordUse(SqlClient db, UUID id, long signCount, boolean backedUp, Instant now) {
-    return db.preparedQuery(RECORD_USE).execute(Tuple.of(id, signCount, backedUp, utc(now)))
-        .map(rows -> rows.size() == 1);
-  }
-
   public Future<Optional<Passkey>> rename(SqlClient db, UUID user, UUID id, String name) {
     return db.preparedQuery(RENAME).execute(Tuple.of(user, id, name))
         .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(passkey(rows.iterator().next())));
+  }
+
+  /** Holds the account's passkeys still until the transaction ends (nothing to hold when it has none). */
+  public Future<Void> lock(SqlClient tx, UUID user) {
+    return tx.preparedQuery(LOCK).execute(Tuple.of(user)).mapEmpty();
   }
 
   /** Removes one of the account's passkeys; answers its name, or empty when it has none by that id. */
@@ -171,8 +183,46 @@ public final class PasskeyStore {
         .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(rows.iterator().next().getString("name")));
   }
 
-  public Future<Boolean> has(SqlClient db, UUID user) {
-    return db.preparedQuery(HAS).execute(Tuple.of(user)).map(rows -> rows.size() > 0);
+  /** Forgets every passkey of the account and its waiting challenges (2FA turned off); the handle stays. */
+  Future<Void> deleteAll(SqlClient tx, UUID user) {
+    return tx.preparedQuery(DELETE_ALL).execute(Tuple.of(user)).mapEmpty();
+  }
+
+  /** Whether the user has a passkey, as a SQL boolean over {@code :user}. */
+  Sql enrolled(UUID user) {
+    return Sql.of(ENROLLED).bind("user", user);
+  }
+
+  /** The read of the second step (columns {@code passkey_*}). */
+  Sql read(UUID user, byte[] credentialId, byte[] challenge, Instant now) {
+    return Sql.of(READ).bind("user", user).bind("passkey_credential", Buffer.buffer(credentialId))
+        .bind("passkey_challenge", Buffer.buffer(challenge)).bind("passkey_now", utc(now));
+  }
+
+  /** The passkey of {@code user} that {@link #read} found, or empty. */
+  static Optional<Stored> found(Row row, UUID user, byte[] credentialId) {
+    if (row == null || row.getUUID("passkey_id") == null) {
+      return Optional.empty();
+    }
+    return Optional.of(new Stored(row.getUUID("passkey_id"), user, row.getString("passkey_name"), credentialId,
+        row.getBuffer("passkey_public_key").getBytes(), row.getLong("passkey_sign_count"),
+        row.getUUID("passkey_aaguid"), row.getBoolean("passkey_backup_eligible"),
+        row.getBuffer("passkey_user_handle").getBytes()));
+  }
+
+  /** The CTE {@code passkey_challenge}: the account's waiting challenge, taken. */
+  Sql take(UUID user, byte[] challenge, Instant now) {
+    return Sql.of(TAKE).bind("user", user).bind("passkey_challenge", Buffer.buffer(challenge))
+        .bind("passkey_now", utc(now));
+  }
+
+  /**
+   * The counter moved on and the last use noted, when {@code passkey_challenge} holds the challenge: a
+   * SELECT-able UPDATE returning {@code user_id, accepted}, or nothing.
+   */
+  Sql recordUse(UUID passkey, PasskeyCeremony.Used used, Instant now) {
+    return Sql.of(RECORD_USE).bind("passkey_id", passkey).bind("passkey_count", used.signCount())
+        .bind("passkey_backed_up", used.backedUp()).bind("passkey_now", utc(now));
   }
 
   private static Passkey passkey(Row row) {
@@ -182,7 +232,7 @@ public final class PasskeyStore {
         row.getOffsetDateTime("created_at").toInstant(), used == null ? null : used.toInstant());
   }
 
-  private static OffsetDateTime utc(Instant instant) {
+  static OffsetDateTime utc(Instant instant) {
     return instant.atOffset(ZoneOffset.UTC);
   }
 
@@ -199,9 +249,9 @@ public final class PasskeyStore {
     }
   }
 
-  /** What an assertion is checked against. */
-  public record Stored(UUID id, UUID user, byte[] credentialId, byte[] publicKey, long signCount, UUID aaguid,
-                       boolean backupEligible, byte[] userHandle) {
+  /** What an assertion is checked against: a passkey, its owner and the owner's user handle. */
+  public record Stored(UUID id, UUID user, String name, byte[] credentialId, byte[] publicKey, long signCount,
+                       UUID aaguid, boolean backupEligible, byte[] userHandle) {
 
     boolean ownedBy(byte[] handle) {
       return Arrays.equals(userHandle, handle);

@@ -20,6 +20,8 @@ public final class SubmittedPasskey {
   static final int MAX_CREDENTIAL_ID = 1023;
   private static final int MAX_FIELD = 8192;
   private static final int MIN_CHALLENGE = 16;
+  /** The RP id hash, the flags and the counter: authenticator data is never shorter. */
+  private static final int MIN_AUTHENTICATOR_DATA = 37;
   private static final int MAX_CHALLENGE = 64;
   private static final Set<String> CREDENTIAL = Set.of("id", "rawId", "type", "response", "authenticatorAttachment",
       "clientExtensionResults");
@@ -71,8 +73,12 @@ public final class SubmittedPasskey {
   public static Assertion assertion(Object value, String field) {
     JsonObject credential = credential(value, field);
     JsonObject response = members(credential.getValue("response"), ASSERTION, field);
-    return new Assertion(credentialId(credential, field), clientData(response, field),
-        bytes(response, "authenticatorData", true, field), bytes(response, "signature", true, field),
+    byte[] authenticatorData = bytes(response, "authenticatorData", true, field);
+    byte[] signature = bytes(response, "signature", true, field);
+    if (authenticatorData.length < MIN_AUTHENTICATOR_DATA || signature.length == 0) {
+      throw malformed(field);
+    }
+    return new Assertion(credentialId(credential, field), clientData(response, field), authenticatorData, signature,
         bytes(response, "userHandle", false, field));
   }
 

@@ -4,7 +4,7 @@ import dev.gatehouse.account.Account;
 import dev.gatehouse.account.Accounts;
 import dev.gatehouse.session.Sudo;
 import dev.gatehouse.audit.SecurityEvents;
-import dev.gatehouse.factor.EnabledFactors;
+import dev.gatehouse.factor.Factors;
 import dev.gatehouse.http.ClientInfo;
 import dev.gatehouse.http.JsonBody;
 import dev.gatehouse.http.Problem;
@@ -48,28 +48,25 @@ public final class RecoveryCodeSettings implements RouteModule {
 
   private final Pool pool;
   private final Accounts accounts;
-  private final RecoveryCodes codes;
+  private final RecoveryCodeStore codes;
+  private final Factors factors;
   private final SecurityEvents events;
   private final TemplateEngine templates;
   private final String issuer;
-  private final List<String> trustedProxies;
   private final Clock clock;
-  private final EnabledFactors enabled;
   private final Buffer printCss = resource("templates/recovery-codes.css");
   private final Buffer printJs = resource("templates/recovery-codes.js");
 
-  public RecoveryCodeSettings(Pool pool, Accounts accounts, RecoveryCodes codes, SecurityEvents events,
-                              TemplateEngine templates, String issuer, List<String> trustedProxies, Clock clock,
-                              EnabledFactors enabled) {
+  public RecoveryCodeSettings(Pool pool, Accounts accounts, RecoveryCodeStore codes, Factors factors,
+                              SecurityEvents events, TemplateEngine templates, String issuer, Clock clock) {
     this.pool = pool;
     this.accounts = accounts;
     this.codes = codes;
+    this.factors = factors;
     this.events = events;
     this.templates = templates;
     this.issuer = issuer;
-    this.trustedProxies = trustedProxies;
     this.clock = clock;
-    this.enabled = enabled;
   }
 
   @Override
@@ -85,10 +82,10 @@ public final class RecoveryCodeSettings implements RouteModule {
 
   private void view(RoutingContext ctx) {
     UUID user = SessionUser.id(ctx);
-    ClientInfo client = ClientInfo.of(ctx, trustedProxies);
+    ClientInfo client = ClientInfo.of(ctx);
     requireTwoFactor(user)
         .compose(v -> codes.list(pool, user))
-        .compose(list -> events.record(user, VIEWED, client, null).map(list))
+        .compose(list -> events.recordBestEffort(user, VIEWED, client, null).map(list))
         .onSuccess(list -> json(ctx, 200, setJson(list)))
         .onFailure(ctx::fail);
   }
@@ -97,19 +94,19 @@ public final class RecoveryCodeSettings implements RouteModule {
   private void regenerate(RoutingContext ctx) {
     JsonBody.read(ctx);
     UUID user = SessionUser.id(ctx);
-    ClientInfo client = ClientInfo.of(ctx, trustedProxies);
+    ClientInfo client = ClientInfo.of(ctx);
     pool.withTransaction(tx -> requireTwoFactor(tx, user)
             .compose(v -> codes.replaceSet(tx, user))
-            .compose(set -> events.record(tx, user, REGENERATED, client, null).map(set)))
-        .onSuccess(set -> json(ctx, 201, setJson(set.stream().map(c -> new RecoveryCodes.Listed(c, false)).toList())))
+            .compose(set -> events.recordIn(tx, user, REGENERATED, client, null).map(set)))
+        .onSuccess(set -> json(ctx, 201, setJson(set.stream().map(c -> new RecoveryCodeStore.Listed(c, false)).toList())))
         .onFailure(ctx::fail);
   }
 
   private void download(RoutingContext ctx) {
     UUID user = SessionUser.id(ctx);
-    ClientInfo client = ClientInfo.of(ctx, trustedProxies);
+    ClientInfo client = ClientInfo.of(ctx);
     sheet(user)
-        .compose(sheet -> events.record(user, DOWNLOADED, client, null).map(sheet))
+        .compose(sheet -> events.recordBestEffort(user, DOWNLOADED, client, null).map(sheet))
         .onSuccess(sheet -> ctx.response()
             .putHeader("Content-Type", "text/plain; charset=utf-8")
             .putHeader("Content-Disposition", "attachment; filename=\"" + fileName() + "\"")
@@ -120,12 +117,12 @@ public final class RecoveryCodeSettings implements RouteModule {
 
   private void print(RoutingContext ctx) {
     UUID user = SessionUser.id(ctx);
-    ClientInfo client = ClientInfo.of(ctx, trustedProxies);
+    ClientInfo client = ClientInfo.of(ctx);
     sheet(user)
         // The first render reads and compiles the template, blocking: keep that off the event loop.
         .compose(sheet -> ctx.vertx().executeBlocking(
             () -> templates.render(sheet.model(), "templates/recovery-codes.hbs"), false).compose(page -> page))
-        .compose(page -> events.record(user, PRINTED, client, null).map(page))
+        .compose(page -> events.recordBestEffort(user, PRINTED, client, null).map(page))
         .onSuccess(page -> ctx.response()
             .putHeader("Content-Type", "text/html; charset=utf-8")
             .putHeader("Cache-Control", "no-store")
@@ -140,7 +137,7 @@ public final class RecoveryCodeSettings implements RouteModule {
         .compose(account -> codes.list(pool, user).map(list -> new Sheet(issuer,
             account.map(Account::email).orElseThrow(Problem::notSignedIn), LocalDate.now(clock.withZone(ZoneOffset.UTC)),
             list.stream().filter(c -> !c.used()).map(c -> c.code().display()).toList(),
-            (int) list.stream().filter(RecoveryCodes.Listed::used).count())));
+            (int) list.stream().filter(RecoveryCodeStore.Listed::used).count())));
   }
 
   private Future<Void> requireTwoFactor(UUID user) {
@@ -148,18 +145,18 @@ public final class RecoveryCodeSettings implements RouteModule {
   }
 
   private Future<Void> requireTwoFactor(SqlClient db, UUID user) {
-    return enabled.any(db, user).compose(on -> on
+    return factors.of(db, user).compose(methods -> methods.twoFactorOn()
         ? Future.succeededFuture()
         : Future.failedFuture(Problem.conflict("two_factor_not_enabled",
             "Two-factor authentication is not on for this account, so it has no recovery codes.")));
   }
 
-  private static JsonObject setJson(List<RecoveryCodes.Listed> list) {
+  private static JsonObject setJson(List<RecoveryCodeStore.Listed> list) {
     JsonArray array = new JsonArray();
     list.forEach(c -> array.add(new JsonObject().put("code", c.code().display()).put("used", c.used())));
     long remaining = list.stream().filter(c -> !c.used()).count();
     return new JsonObject().put("codes", array).put("remaining", remaining)
-        .put("low", remaining <= RecoveryCodes.LOW);
+        .put("low", remaining <= RecoveryCodeStore.LOW);
   }
 
   private static void json(RoutingContext ctx, int status, JsonObject body) {

@@ -14,6 +14,21 @@ public final class Hotp {
 
   private static final int[] POWERS_OF_TEN = {1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000};
 
+  /** One Mac per algorithm per thread: looking one up costs more than the HMAC of a 6-digit code. */
+  private static final ThreadLocal<Mac[]> MACS = ThreadLocal.withInitial(() -> {
+    TotpAlgorithm[] algorithms = TotpAlgorithm.values();
+    Mac[] macs = new Mac[algorithms.length];
+    for (TotpAlgorithm algorithm : algorithms) {
+      try {
+        macs[algorithm.ordinal()] = Mac.getInstance(algorithm.jcaName());
+      } catch (NoSuchAlgorithmException e) {
+        // Every JDK ships these MACs.
+        throw new IllegalStateException("HMAC unavailable for " + algorithm, e);
+      }
+    }
+    return macs;
+  });
+
   private Hotp() {
   }
 
@@ -45,11 +60,11 @@ public final class Hotp {
       counter >>>= 8;
     }
     try {
-      Mac mac = Mac.getInstance(algorithm.jcaName());
+      Mac mac = MACS.get()[algorithm.ordinal()];
       mac.init(new SecretKeySpec(key, algorithm.jcaName()));
       return mac.doFinal(message);
-    } catch (NoSuchAlgorithmException | InvalidKeyException e) {
-      // Every JDK ships these MACs; an empty key is the only way here, and that is a programming error.
+    } catch (InvalidKeyException e) {
+      // An empty key is the only way here, and that is a programming error.
       throw new IllegalStateException("HMAC unavailable for " + algorithm, e);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException(e);

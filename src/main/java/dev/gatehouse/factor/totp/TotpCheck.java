@@ -11,6 +11,11 @@ public record TotpCheck(Outcome outcome, long step) {
     ACCEPTED,
     /** Well-formed but not a code of any step in the window. */
     REFUSED,
+    /**
+     * Refused, but the code of a step further away (within {@link TotpVerifier#SKEW_STEPS}): the
+     * device's clock is off by {@link #skewSeconds} (docs/security.md 27).
+     */
+    SKEWED,
     /** Not 6 ASCII digits after stripping whitespace: the HTTP layer answers 400. */
     MALFORMED
   }
@@ -20,6 +25,14 @@ public record TotpCheck(Outcome outcome, long step) {
 
   static TotpCheck acceptedAt(long step) {
     return new TotpCheck(Outcome.ACCEPTED, step);
+  }
+
+  static TotpCheck skewedTo(long step) {
+    return new TotpCheck(Outcome.SKEWED, step);
+  }
+
+  public boolean skewed() {
+    return outcome == Outcome.SKEWED;
   }
 
   public boolean accepted() {

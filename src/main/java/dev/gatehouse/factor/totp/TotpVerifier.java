@@ -12,6 +12,8 @@ public final class TotpVerifier {
 
   /** Steps accepted on either side of the current one. */
   public static final int WINDOW = 1;
+  /** Steps searched on either side, beyond the window, to tell a person their clock is off: 10 minutes. */
+  public static final int SKEW_STEPS = 20;
 
   private final Clock clock;
   private final Totp totp;
@@ -63,6 +65,22 @@ public final class TotpVerifier {
         return TotpCheck.acceptedAt(current + distance);
       }
     }
+    // Not a code of the window. Perhaps of a step a few minutes off: a device whose clock drifted.
+    // Timing may show that we searched further, which the answer says anyway.
+    for (int distance = WINDOW + 1; distance <= SKEW_STEPS; distance++) {
+      boolean behind = MessageDigest.isEqual(totp.codeForStep(key, current - distance)
+          .getBytes(StandardCharsets.US_ASCII), given);
+      boolean ahead = MessageDigest.isEqual(totp.codeForStep(key, current + distance)
+          .getBytes(StandardCharsets.US_ASCII), given);
+      if (behind || ahead) {
+        return TotpCheck.skewedTo(behind ? current - distance : current + distance);
+      }
+    }
     return TotpCheck.REFUSED_CHECK;
+  }
+
+  /** How far ahead (positive) or behind (negative) the device's clock is, for a code of {@code step}. */
+  public long skewSeconds(long step) {
+    return (step - currentStep()) * totp.periodSeconds();
   }
 }

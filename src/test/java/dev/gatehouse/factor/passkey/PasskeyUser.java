@@ -11,8 +11,9 @@ import io.vertx.core.json.JsonObject;
 import java.util.UUID;
 
 /**
- * A person with a browser signed in (with sudo) and a passkey provider of their own; registering goes
- * through the HTTP API like the web app.
+ * A person with a browser signed in (with sudo) and a passkey provider of their own; everything goes
+ * through the HTTP API like the web app: adding a passkey, the second step, sudo and signing in without
+ * a password.
  */
 final class PasskeyUser {
 
@@ -49,6 +50,13 @@ final class PasskeyUser {
     return new PasskeyUser(TwoFactorUser.signedIn(server, clock), authenticator);
   }
 
+  /** Signed in, with one passkey ("Laptop") as the account's only second factor. */
+  static PasskeyUser enrolled(TestServer server, MutableClock clock) {
+    PasskeyUser user = signedIn(server, clock);
+    user.registered("Laptop");
+    return user;
+  }
+
   /** The creation options the server hands out (the {@code publicKey} member). */
   JsonObject registrationOptions() {
     Response options = browser.post(PasskeySettings.REGISTRATION, new JsonObject());
@@ -67,5 +75,39 @@ final class PasskeyUser {
     Response added = register(name);
     assertEquals(201, added.status(), added.toString());
     return added.json().getJsonObject("passkey").getString("id");
+  }
+
+  /** A new browser that has done the password step and owes the second one. */
+  Browser pending() {
+    return person.pending();
+  }
+
+  /** Request options from {@code path} in {@code b} (the {@code publicKey} member). */
+  static JsonObject options(Browser b, String path) {
+    Response options = b.post(path, new JsonObject());
+    assertEquals(200, options.status(), options.toString());
+    assertEquals("no-store", options.header("Cache-Control"));
+    return options.json().getJsonObject("publicKey");
+  }
+
+  /** The second step with this person's passkey, in a browser that owes it. */
+  Response secondStep(Browser b) {
+    return TwoFactorUser.secondStep(b, PasskeyFactor.FIELD, authenticator.get(options(b, PasskeyOptions.SECOND_STEP)));
+  }
+
+  /** Sudo at full strength: the password, then this person's passkey. */
+  void sudo() {
+    Response half = browser.post("/api/me/sudo", new JsonObject().put("password", TwoFactorUser.PASSWORD));
+    assertEquals(200, half.status(), half.toString());
+    assertEquals("second_factor_required", half.json().getString("state"), half.toString());
+    Response sudo = browser.post("/api/me/sudo",
+        new JsonObject().put(PasskeyFactor.FIELD, authenticator.get(options(browser, PasskeyOptions.SUDO))));
+    assertEquals(204, sudo.status(), sudo.toString());
+  }
+
+  /** Signing in with the passkey alone, in {@code b}. */
+  Response signInWithoutPassword(Browser b) {
+    return b.post("/api/session/passkey", new JsonObject().put(PasskeyFactor.FIELD,
+        authenticator.get(options(b, "/api/session/passkey/options"))));
   }
 }

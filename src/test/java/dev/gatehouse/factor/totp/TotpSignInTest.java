@@ -113,10 +113,11 @@ class TotpSignInTest {
     // Enrolment used the previous step; one more step keeps the whole window unused.
     user.nextStep();
     assertRefused(secondStep(user.pending(), "code", user.codeAt(-2)));
-    assertRefused(secondStep(user.pending(), "code", user.codeAt(2)));
     assertEquals(200, secondStep(user.pending(), "code", user.codeAt(-1)).status());
     assertEquals(200, secondStep(user.pending(), "code", user.codeAt(0)).status());
     assertEquals(200, secondStep(user.pending(), "code", user.codeAt(1)).status());
+    // Two steps ahead is refused too (and, being a future code, spent: see the clock-skew tests).
+    assertRefused(secondStep(user.pending(), "code", user.codeAt(2)));
     // Having used the next step, the current one is now in the past: refused.
     user.nextStep();
     assertRefused(secondStep(user.pending(), "code", user.codeAt(-1)));
@@ -217,10 +218,53 @@ class TotpSignInTest {
     assertFalse(twoFactor.getBoolean("enabled"));
   }
 
+  @Test
+  void a_code_from_a_clock_minutes_ahead_is_refused_counted_told_and_can_never_be_used() {
+    TwoFactorUser user = TwoFactorUser.enrolled(server, CLOCK);
+    String ahead = user.codeAt(6); // the phone's clock runs 3 minutes fast
+    Browser b = user.pending();
+    Response told = secondStep(b, "code", ahead);
+    assertEquals(401, told.status(), told.toString());
+    assertEquals("invalid_code", told.code());
+    assertEquals(180, told.json().getInteger("clockSkewSeconds"));
+    assertEquals(4, told.json().getInteger("attemptsLeft"), "counted like any wrong code");
+    // docs/security.md 27: the disclosed code is spent; when its time comes it is refused.
+    for (int i = 0; i < 6; i++) {
+      user.nextStep();
+    }
+    assertEquals(ahead, user.code(), "three minutes on, the phone's code is the right one");
+    Response later = secondStep(b, "code", ahead);
+    assertEquals(401, later.status(), later.toString());
+    assertEquals("already_used", later.json().getString("reason"));
+    user.nextStep();
+    assertEquals(200, secondStep(user.pending(), "code", user.code()).status(), "past it, codes work again");
+    List<String> failures = user.browser.get("/api/me/security-events").json().getJsonArray("events").stream()
+        .map(e -> ((JsonObject) e).getString("type")).filter("signin.second_step_failed"::equals).toList();
+    assertEquals(2, failures.size(), "both refusals are in the log");
+  }
+
+  @Test
+  void a_code_from_a_clock_minutes_behind_is_refused_and_told() {
+    TwoFactorUser user = TwoFactorUser.enrolled(server, CLOCK);
+    Browser b = user.pending();
+    Response told = secondStep(b, "code", user.codeAt(-4)); // two minutes slow
+    assertEquals(401, told.status(), told.toString());
+    assertEquals(-120, told.json().getInteger("clockSkewSeconds"));
+    assertFalse(told.json().containsKey("reason"));
+    assertEquals(200, secondStep(b, "code", user.code()).status(), "nothing was spent: the right code works");
+  }
+
+  @Test
+  void a_plainly_wrong_code_says_nothing_about_clocks() {
+    TwoFactorUser user = TwoFactorUser.enrolled(server, CLOCK);
+    Response wrong = secondStep(user.pending(), "code", wrongCode(user));
+    assertEquals(401, wrong.status());
+    assertFalse(wrong.json().containsKey("clockSkewSeconds"), wrong.toString());
+    assertEquals(200, secondStep(user.pending(), "code", user.code()).status());
+  }
+
   static String wrongCode(TwoFactorUser user) {
-    List<String> window = List.of(user.codeAt(-1), user.codeAt(0), user.codeAt(1));
-    return java.util.stream.Stream.of("000000", "111111", "222222").filter(c -> !window.contains(c))
-        .findFirst().orElseThrow();
+    return user.wrongCode();
   }
 
   private static void assertRefused(Response answer) {

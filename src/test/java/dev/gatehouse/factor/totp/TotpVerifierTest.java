@@ -42,8 +42,21 @@ class TotpVerifierTest {
 
   @Test
   void twoStepsAwayIsRefused() {
-    assertEquals(TotpCheck.Outcome.REFUSED, verifier.verify(KEY, codeAtStep(STEP - 2)).outcome());
-    assertEquals(TotpCheck.Outcome.REFUSED, verifier.verify(KEY, codeAtStep(STEP + 2)).outcome());
+    // Refused, though recognised as a drifted clock's code (docs/security.md 1 and 27).
+    assertEquals(TotpCheck.Outcome.SKEWED, verifier.verify(KEY, codeAtStep(STEP - 2)).outcome());
+    assertEquals(TotpCheck.Outcome.SKEWED, verifier.verify(KEY, codeAtStep(STEP + 2)).outcome());
+    assertFalse(verifier.verify(KEY, codeAtStep(STEP + 2)).accepted());
+  }
+
+  @Test
+  void aCodeUpToTenMinutesOffTellsTheSkewAndOneFurtherIsPlainlyWrong() {
+    TotpCheck ahead = verifier.verify(KEY, codeAtStep(STEP + 20));
+    assertEquals(TotpCheck.Outcome.SKEWED, ahead.outcome());
+    assertEquals(600, verifier.skewSeconds(ahead.step()));
+    TotpCheck behind = verifier.verify(KEY, codeAtStep(STEP - 7));
+    assertEquals(-210, verifier.skewSeconds(behind.step()));
+    // KEY and NOW are fixed, and this code differs from every code within 20 steps of NOW.
+    assertEquals(TotpCheck.Outcome.REFUSED, verifier.verify(KEY, codeAtStep(STEP + 21)).outcome());
   }
 
   @Test

@@ -180,7 +180,7 @@ class TwoFactorSetupTest {
         b.post("/api/me/two-factor/setup", new JsonObject()),
         b.get("/api/me/two-factor/setup/qr.png"),
         b.post("/api/me/two-factor/setup/confirm", new JsonObject().put("code", user.code())),
-        b.delete("/api/me/two-factor", new JsonObject().put("code", user.code())),
+        b.delete("/api/me/two-factor"),
         b.get("/api/me/two-factor/recovery-codes"),
         b.post("/api/me/two-factor/recovery-codes", new JsonObject()),
         b.get("/account/recovery-codes.txt"),
@@ -236,13 +236,12 @@ class TwoFactorSetupTest {
   }
 
   @Test
-  void reconfigure_with_a_current_code_kills_the_old_secret_and_keeps_the_recovery_codes() {
+  void reconfigure_kills_the_old_secret_and_keeps_the_recovery_codes() {
     TwoFactorUser user = TwoFactorUser.enrolled(server, CLOCK);
     byte[] oldKey = user.key;
-    Response setup = user.browser.post("/api/me/two-factor/setup", new JsonObject().put("code", user.code()));
+    Response setup = user.browser.post("/api/me/two-factor/setup", new JsonObject());
     assertEquals(201, setup.status(), setup.toString());
     assertTrue(setup.json().getBoolean("reconfigure"));
-    user.nextStep(); // that step is spent
     // Until the new secret is confirmed, the old one still signs in.
     assertEquals(200, secondStep(user.pending(), "code", user.code()).status());
     user.nextStep();
@@ -268,51 +267,65 @@ class TwoFactorSetupTest {
   }
 
   @Test
-  void reconfigure_without_the_current_factor_is_refused_and_the_old_secret_keeps_working() throws Exception {
+  void with_2fa_on_the_password_alone_opens_nothing_a_code_must_follow() throws Exception {
     TwoFactorUser user = TwoFactorUser.enrolled(server, CLOCK);
-    Response bare = user.browser.post("/api/me/two-factor/setup", new JsonObject());
-    assertEquals(403, bare.status(), bare.toString());
-    assertEquals("current_factor_required", bare.code());
-    assertEquals(List.of("code", "recoveryCode"), bare.json().getJsonArray("allowed").getList());
-    Response empty = user.browser.post("/api/me/two-factor/setup", null);
-    assertEquals(403, empty.status(), empty.toString());
-    assertEquals(400, user.browser.post("/api/me/two-factor/setup",
-        new JsonObject().put("code", user.code()).put("recoveryCode", user.recoveryCodes.get(0))).status());
-    assertEquals(400, user.browser.post("/api/me/two-factor/setup", new JsonObject().put("code", 123456)).status());
-    assertEquals(0, count("SELECT count(*) FROM totp_setups WHERE user_id = ?", user), "no secret was made");
-    assertEquals(404, user.browser.get("/api/me/two-factor/setup/qr.png").status());
-    assertEquals(404, user.browser.post("/api/me/two-factor/setup/confirm",
-        new JsonObject().put("code", user.code())).status());
-    assertEquals(200, secondStep(user.pending(), "code", user.code()).status(), "the old app still signs in");
-  }
-
-  @Test
-  void reconfigure_with_a_wrong_current_code_is_refused_and_makes_no_secret() throws Exception {
-    TwoFactorUser user = TwoFactorUser.enrolled(server, CLOCK);
-    Response wrong = user.browser.post("/api/me/two-factor/setup",
-        new JsonObject().put("code", TotpSignInTest.wrongCode(user)));
+    CLOCK.advance(Duration.ofMinutes(11)); // the sudo from enrolling has run out
+    Browser b = user.browser;
+    Response half = b.post("/api/me/sudo", new JsonObject().put("password", TwoFactorUser.PASSWORD));
+    assertEquals(200, half.status(), half.toString());
+    assertEquals("second_factor_required", half.json().getString("state"));
+    assertEquals(List.of("totp", "recovery_code"), half.json().getJsonArray("methods").getList());
+    for (Response refused : List.of(b.post("/api/me/two-factor/setup", new JsonObject()),
+        b.delete("/api/me/two-factor"), b.get("/api/me/two-factor/recovery-codes"),
+        b.post("/api/me/two-factor/recovery-codes", new JsonObject()), b.get("/account/recovery-codes.txt"))) {
+      assertEquals(403, refused.status(), refused.toString());
+      assertEquals("sudo_required", refused.code());
+    }
+    Response wrong = b.post("/api/me/sudo", new JsonObject().put("code", TotpSignInTest.wrongCode(user)));
     assertEquals(401, wrong.status(), wrong.toString());
-    assertEquals("invalid_code", wrong.code());
-    Response wrongRecovery = user.browser.post("/api/me/two-factor/setup",
-        new JsonObject().put("recoveryCode", "ZZZZ-ZZZZ-ZZZZ-ZZZZ"));
-    assertEquals(401, wrongRecovery.status(), wrongRecovery.toString());
-    assertEquals(0, count("SELECT count(*) FROM totp_setups WHERE user_id = ?", user));
-    // A code spent at sign-in cannot be replayed here.
-    String code = user.code();
-    assertEquals(200, secondStep(user.pending(), "code", code).status());
-    Response replayed = user.browser.post("/api/me/two-factor/setup", new JsonObject().put("code", code));
-    assertEquals(401, replayed.status(), replayed.toString());
-    assertEquals(0, count("SELECT count(*) FROM totp_setups WHERE user_id = ?", user));
+    assertEquals(403, b.delete("/api/me/two-factor").status(), "a wrong code grants nothing");
+    assertEquals(0, count("SELECT count(*) FROM totp_setups WHERE user_id = ?", user), "no secret was made");
+
+    assertEquals(204, b.post("/api/me/sudo", new JsonObject().put("code", user.code())).status());
+    assertEquals(201, b.post("/api/me/two-factor/setup", new JsonObject()).status());
+    List<JsonObject> events = b.get("/api/me/security-events").json().getJsonArray("events").stream()
+        .map(e -> (JsonObject) e).toList();
+    assertTrue(events.stream().anyMatch(e -> e.getString("type").equals("sudo.granted")
+        && "totp".equals(e.getJsonObject("details").getString("method"))), events.toString());
   }
 
   @Test
-  void reconfigure_with_a_recovery_code_works_and_spends_it() throws Exception {
+  void a_code_alone_needs_the_password_half_from_the_last_5_minutes_in_this_session() {
+    TwoFactorUser user = TwoFactorUser.enrolled(server, CLOCK);
+    Browser other = user.pending();
+    assertEquals(401, other.post("/api/me/sudo", new JsonObject().put("code", user.code())).status(),
+        "a pending session is not signed in");
+    CLOCK.advance(Duration.ofMinutes(11));
+    Response noPassword = user.browser.post("/api/me/sudo", new JsonObject().put("code", user.code()));
+    assertEquals(403, noPassword.status(), noPassword.toString());
+    assertEquals("password_required", noPassword.code());
+    assertEquals(200, user.browser.post("/api/me/sudo", new JsonObject().put("password", TwoFactorUser.PASSWORD))
+        .status());
+    CLOCK.advance(Duration.ofMinutes(5).plusSeconds(1));
+    assertEquals("password_required", user.browser.post("/api/me/sudo", new JsonObject().put("code", user.code()))
+        .code(), "the password half ran out");
+    Response wrongPassword = user.browser.post("/api/me/sudo",
+        new JsonObject().put("password", "not the password").put("code", user.code()));
+    assertEquals(401, wrongPassword.status());
+    assertEquals("invalid_password", wrongPassword.code());
+    assertEquals(403, user.browser.delete("/api/me/two-factor").status());
+  }
+
+  @Test
+  void sudo_with_a_recovery_code_works_and_spends_it() throws Exception {
     TwoFactorUser user = TwoFactorUser.enrolled(server, CLOCK); // the phone is lost: only the codes are left
+    CLOCK.advance(Duration.ofMinutes(11));
     String recovery = user.recoveryCodes.get(2);
-    Response setup = user.browser.post("/api/me/two-factor/setup",
-        new JsonObject().put("recoveryCode", recovery.toUpperCase()));
+    Response sudo = user.browser.post("/api/me/sudo", new JsonObject().put("password", TwoFactorUser.PASSWORD)
+        .put("recoveryCode", recovery.toUpperCase()));
+    assertEquals(204, sudo.status(), sudo.toString());
+    Response setup = user.browser.post("/api/me/two-factor/setup", new JsonObject());
     assertEquals(201, setup.status(), setup.toString());
-    assertTrue(setup.json().getBoolean("reconfigure"));
     byte[] oldKey = user.key;
     user.key = Base32.decode(setup.json().getString("secret")).orElseThrow();
     assertEquals(200, user.browser.post("/api/me/two-factor/setup/confirm",
@@ -323,40 +336,34 @@ class TwoFactorSetupTest {
         Totp.STANDARD.codeAt(oldKey, CLOCK.instant().getEpochSecond())).status(), "the lost phone is worthless");
     assertEquals(401, secondStep(user.pending(), "recoveryCode", recovery).status(), "the code stays spent");
     assertEquals(200, secondStep(user.pending(), "code", user.code()).status());
-    user.nextStep();
-    assertEquals(401, user.browser.post("/api/me/two-factor/setup",
-        new JsonObject().put("recoveryCode", recovery)).status(), "spent for re-configuring too");
     assertEquals(9, user.browser.get("/api/me").json().getJsonObject("twoFactor").getInteger("recoveryCodesRemaining"));
     List<JsonObject> events = user.browser.get("/api/me/security-events").json().getJsonArray("events").stream()
         .map(e -> (JsonObject) e).toList();
     JsonObject used = events.stream().filter(e -> e.getString("type").equals("recovery_code.used")).findFirst()
         .orElseThrow(() -> new AssertionError(events.toString()));
     assertEquals(9, used.getJsonObject("details").getInteger("remaining"));
-    JsonObject started = events.stream().filter(e -> e.getString("type").equals("two_factor.setup_started")
-        && e.getJsonObject("details").getBoolean("reconfigure")).findFirst().orElseThrow();
-    assertEquals("recovery_code", started.getJsonObject("details").getString("method"));
+    assertTrue(events.stream().anyMatch(e -> e.getString("type").equals("sudo.granted")
+        && "recovery_code".equals(e.getJsonObject("details").getString("method"))), events.toString());
   }
 
   @Test
-  void a_first_setup_sending_a_code_is_refused_and_an_unproven_setup_never_replaces_a_secret() throws Exception {
+  void a_setup_not_started_as_a_reconfigure_never_replaces_a_secret() throws Exception {
     TwoFactorUser fresh = TwoFactorUser.signedIn(server, CLOCK);
-    Response withCode = fresh.browser.post("/api/me/two-factor/setup", new JsonObject().put("code", "123456"));
-    assertEquals(409, withCode.status(), withCode.toString());
-    assertEquals("two_factor_not_enabled", withCode.code());
+    assertEquals(400, fresh.browser.post("/api/me/two-factor/setup", new JsonObject().put("code", "123456")).status(),
+        "setup takes no code");
 
-    // A setup row made without proof while 2FA is on (left from before this rule, or one that raced the
-    // first confirmation) cannot be confirmed into the account.
+    // A setup row not marked as a re-configure while 2FA is on (one that raced the first confirmation)
+    // cannot be confirmed into the account.
     TwoFactorUser user = TwoFactorUser.enrolled(server, CLOCK);
     byte[] oldKey = user.key;
-    Response proven = user.browser.post("/api/me/two-factor/setup", new JsonObject().put("code", user.code()));
-    assertEquals(201, proven.status());
-    user.nextStep();
+    Response setup = user.browser.post("/api/me/two-factor/setup", new JsonObject());
+    assertEquals(201, setup.status());
     try (Connection c = server.jdbc(); PreparedStatement s = c.prepareStatement(
         "UPDATE totp_setups SET reconfigure = false WHERE user_id = (SELECT id FROM users WHERE email = ?)")) {
       s.setString(1, user.email);
       assertEquals(1, s.executeUpdate());
     }
-    user.key = Base32.decode(proven.json().getString("secret")).orElseThrow();
+    user.key = Base32.decode(setup.json().getString("secret")).orElseThrow();
     Response confirmed = user.browser.post("/api/me/two-factor/setup/confirm",
         new JsonObject().put("code", user.code()));
     assertEquals(404, confirmed.status(), confirmed.toString());
@@ -365,17 +372,13 @@ class TwoFactorSetupTest {
   }
 
   @Test
-  void disable_needs_sudo_and_a_current_code_then_forgets_secret_and_codes() throws Exception {
+  void disable_forgets_every_factor_and_the_codes() throws Exception {
     TwoFactorUser user = TwoFactorUser.enrolled(server, CLOCK);
-    Response noCode = user.browser.delete("/api/me/two-factor", new JsonObject());
-    assertEquals(400, noCode.status());
-    Response wrong = user.browser.delete("/api/me/two-factor",
-        new JsonObject().put("code", TotpSignInTest.wrongCode(user)));
-    assertEquals(401, wrong.status());
-    assertEquals(400, user.browser.delete("/api/me/two-factor", new JsonObject().put("code", 123456)).status());
+    Response withCode = user.browser.delete("/api/me/two-factor", new JsonObject().put("code", user.code()));
+    assertEquals(400, withCode.status(), "sudo proved the factor already: " + withCode);
     assertTrue(user.browser.get("/api/me").json().getJsonObject("twoFactor").getBoolean("enabled"));
 
-    Response disabled = user.browser.delete("/api/me/two-factor", new JsonObject().put("code", user.code()));
+    Response disabled = user.browser.delete("/api/me/two-factor");
     assertEquals(204, disabled.status(), disabled.toString());
     assertFalse(user.browser.get("/api/me").json().getJsonObject("twoFactor").getBoolean("enabled"));
     assertEquals(0, count("SELECT count(*) FROM totp_credentials WHERE user_id = ?", user));
@@ -384,17 +387,7 @@ class TwoFactorSetupTest {
         .map(e -> ((JsonObject) e).getString("type")).toList();
     assertEquals("two_factor.disabled", types.get(0));
     assertEquals("signed_in", server.browser().signIn(user.email, TwoFactorUser.PASSWORD).json().getString("state"));
-  }
-
-  @Test
-  void disable_with_a_recovery_code_works_too() {
-    TwoFactorUser user = TwoFactorUser.enrolled(server, CLOCK);
-    Response disabled = user.browser.delete("/api/me/two-factor",
-        new JsonObject().put("recoveryCode", user.recoveryCodes.get(3).toUpperCase()));
-    assertEquals(204, disabled.status(), disabled.toString());
-    assertFalse(user.browser.get("/api/me").json().getJsonObject("twoFactor").getBoolean("enabled"));
-    assertEquals(409, user.browser.delete("/api/me/two-factor",
-        new JsonObject().put("code", user.code())).status(), "already off");
+    assertEquals(409, user.browser.delete("/api/me/two-factor").status(), "already off");
   }
 
   @Test

@@ -2,6 +2,7 @@ package dev.gatehouse.factor.recovery;
 
 import dev.gatehouse.crypto.Envelope;
 import dev.gatehouse.crypto.LookupHash;
+import dev.gatehouse.db.Sql;
 import dev.gatehouse.http.Problem;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -16,7 +17,7 @@ import java.util.UUID;
  * A user's set of recovery codes: sealed so they can be shown again, found by a keyed HMAC of the
  * normalised code, and spent by one conditional UPDATE so each works exactly once.
  */
-public final class RecoveryCodes {
+public final class RecoveryCodeStore {
 
   /** At or below this many unused codes, the profile suggests making a new set. */
   public static final int LOW = 3;
@@ -29,23 +30,24 @@ public final class RecoveryCodes {
       SELECT code, used_at FROM recovery_codes WHERE user_id = $1 ORDER BY position""";
   private static final String REMAINING = """
       SELECT count(*) AS remaining FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL""";
+  private static final String ENROLLED = "EXISTS (SELECT 1 FROM recovery_codes WHERE user_id = :user)";
   /**
-   * Spends the code if it is unused; the count is taken from the same snapshot, before the spend,
-   * hence the subtraction. Parallel attempts wait on the row lock and then find it used.
+   * Spends the code if it is unused (docs/security.md 19), as the settle statement's proof: parallel
+   * attempts wait on the row lock and then find it used.
    */
   private static final String SPEND = """
-      WITH spent AS (
-        UPDATE recovery_codes SET used_at = now()
-        WHERE user_id = $1 AND lookup = ANY($2) AND used_at IS NULL
-        RETURNING id)
-      SELECT (SELECT count(*) FROM spent) AS spent,
-             (SELECT count(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL)
-               - (SELECT count(*) FROM spent) AS remaining""";
+      UPDATE recovery_codes SET used_at = now()
+      WHERE user_id = :user AND lookup = ANY(:recovery_lookups::bytea[]) AND used_at IS NULL
+      RETURNING true AS accepted""";
+  /** Unused codes after the spend: the count comes from the statement's snapshot, before it, hence the subtraction. */
+  private static final String REMAINING_AFTER_SPEND = """
+      (SELECT count(*) FROM recovery_codes WHERE user_id = :user AND used_at IS NULL)
+        - (SELECT count(*) FROM proof WHERE accepted)""";
 
   private final Envelope envelope;
   private final LookupHash lookup;
 
-  public RecoveryCodes(Envelope envelope, LookupHash lookup) {
+  public RecoveryCodeStore(Envelope envelope, LookupHash lookup) {
     this.envelope = envelope;
     this.lookup = lookup;
   }
@@ -67,25 +69,20 @@ public final class RecoveryCodes {
         .map(codes);
   }
 
-  /**
-   * Spends a code. Succeeds with the number of codes left; fails with 400 {@code malformed_recovery_code}
-   * or 401 {@code invalid_code} (wrong, or already used).
-   */
-  public Future<Integer> spend(SqlClient db, UUID user, String submitted) {
-    var code = RecoveryCode.parse(submitted);
-    if (code.isEmpty()) {
-      return Future.failedFuture(malformed());
-    }
-    // Every key in the ring is tried, so codes issued before a key rotation still work.
-    Buffer[] candidates = lookup.underEveryKey(user.toString(), code.get().canonical()).stream()
+  Sql enrolled(UUID user) {
+    return Sql.of(ENROLLED).bind("user", user);
+  }
+
+  /** The spend as the settle statement's proof: every key in the ring is tried, so codes from before a rotation work. */
+  Sql spend(UUID user, RecoveryCode code) {
+    Buffer[] candidates = lookup.underEveryKey(user.toString(), code.canonical()).stream()
         .map(Buffer::buffer).toArray(Buffer[]::new);
-    // Tuple.of(user, array) would spread the array as varargs; say what each parameter is.
-    return db.preparedQuery(SPEND).execute(Tuple.tuple().addUUID(user).addArrayOfBuffer(candidates)).compose(rows -> {
-      Row row = rows.iterator().next();
-      return row.getLong("spent") == 1
-          ? Future.succeededFuture(row.getLong("remaining").intValue())
-          : Future.failedFuture(invalidCode());
-    });
+    return Sql.of(SPEND).bind("user", user).bind("recovery_lookups", candidates);
+  }
+
+  /** An expression for the unused codes left once the settle statement's proof has spent one. */
+  Sql remainingAfterSpend(UUID user) {
+    return Sql.of(REMAINING_AFTER_SPEND).bind("user", user);
   }
 
   /** The set in order, opened for showing again, with which ones are used. */
@@ -115,14 +112,6 @@ public final class RecoveryCodes {
     return "recovery:" + user;
   }
 
-  public static Problem malformed() {
-    return Problem.badRequest("malformed_recovery_code",
-        "A recovery code has 16 letters and digits, like xxxx-xxxx-xxxx-xxxx.").with("field", "recoveryCode");
-  }
-
-  static Problem invalidCode() {
-    return Problem.unauthorized("invalid_code", "That recovery code is not valid or was already used.");
-  }
 
   /** One code of the set as the owner sees it. */
   public record Listed(RecoveryCode code, boolean used) {

@@ -1,9 +1,9 @@
 package dev.gatehouse.load;
 
-import dev.gatehouse.config.Settings;
+import dev.gatehouse.Gatehouse;
 import dev.gatehouse.account.PasswordHasher;
 import dev.gatehouse.http.RouteModule;
-import dev.gatehouse.factor.totp.TotpCredentials;
+import dev.gatehouse.factor.totp.TotpStore;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -13,21 +13,18 @@ import io.vertx.sqlclient.Tuple;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
 /**
- * Measurement-only routes for bench/login-bench.sh, mounted only when GATEHOUSE_BENCH_ROUTES=true
- * (never by default): how many sessions the store holds, and the floor for the second sign-in step.
- * They sit before every other handler (no access log, session, body or CSRF handling), so they
- * cost only what Vert.x itself costs.
+ * Measurement-only routes for bench/login-bench.sh: how many sessions the store holds, and the floor
+ * for the second sign-in step. They live on the test class path only, mounted by {@link BenchMain}
+ * (a production build cannot contain them, docs/security.md 43), and sit before every other handler
+ * (no access log, session, body or CSRF handling), so they cost only what Vert.x itself costs.
  */
 public final class BenchRoutes implements RouteModule {
 
   private static final Logger LOG = LoggerFactory.getLogger(BenchRoutes.class);
-  public static final String ENABLED = "GATEHOUSE_BENCH_ROUTES";
-
   private final Pool pool;
   private final SessionStore sessions;
   private final PasswordHasher hasher;
@@ -38,16 +35,12 @@ public final class BenchRoutes implements RouteModule {
     this.hasher = hasher;
   }
 
-  public static boolean enabled(Settings settings) {
-    return Boolean.parseBoolean(settings.text(ENABLED, "false").trim());
-  }
-
-  /** The server's routes plus these, first in line. */
-  public static List<RouteModule> with(List<RouteModule> modules, Pool pool, SessionStore sessions, PasswordHasher hasher) {
-    LOG.warn("{}=true: unauthenticated measurement routes under /bench/ are on; never in production", ENABLED);
-    List<RouteModule> all = new ArrayList<>(modules);
-    all.add(0, new BenchRoutes(pool, sessions, hasher));
-    return List.copyOf(all);
+  /** The extras that put these routes ahead of the server's own. */
+  public static Gatehouse.Extras extras() {
+    return internals -> {
+      LOG.warn("Unauthenticated measurement routes under /bench/ are on: a benchmark server, never production");
+      return List.of(new BenchRoutes(internals.pool(), internals.sessions(), internals.hasher()));
+    };
   }
 
   @Override
@@ -72,7 +65,7 @@ public final class BenchRoutes implements RouteModule {
       ctx.response().setStatusCode(400).end();
       return;
     }
-    pool.preparedQuery(TotpCredentials.USE_STEP).execute(Tuple.of(user, step))
+    pool.preparedQuery(TotpStore.USE_STEP).execute(Tuple.of(user, step))
         .onSuccess(rows -> ctx.response().setStatusCode(rows.size() == 1 ? 204 : 409).end())
         .onFailure(err -> ctx.response().setStatusCode(503).end());
   }
