@@ -22,6 +22,7 @@ import dev.gatehouse.factor.passkey.PasskeyFactor;
 import dev.gatehouse.factor.passkey.PasskeyOptions;
 import dev.gatehouse.factor.passkey.PasskeySettings;
 import dev.gatehouse.factor.passkey.PasskeyStore;
+import dev.gatehouse.factor.passkey.Passwordless;
 import dev.gatehouse.factor.passkey.RelyingParty;
 import dev.gatehouse.factor.recovery.RecoveryCodeFactor;
 import dev.gatehouse.factor.recovery.RecoveryCodeSettings;
@@ -31,6 +32,7 @@ import dev.gatehouse.factor.totp.TotpSettings;
 import dev.gatehouse.factor.totp.TotpStore;
 import dev.gatehouse.http.HttpVerticle;
 import dev.gatehouse.http.RouteModule;
+import dev.gatehouse.signin.PasskeySignIn;
 import dev.gatehouse.signin.Reauthentication;
 import dev.gatehouse.signin.SignInFlow;
 import dev.gatehouse.signin.SsoPolicy;
@@ -218,7 +220,7 @@ public final class Gatehouse {
     RecoveryCodeFactor recovery = new RecoveryCodeFactor(recoveryStore);
     PasskeyStore passkeyStore = new PasskeyStore();
     PasskeyCeremony ceremony = new PasskeyCeremony(vertx, pool, passkeyStore,
-        RelyingParty.of(settings.publicUrl(), settings.issuer()), clock);
+        RelyingParty.of(settings.publicUrl(), settings.issuer()), new LookupHash(keys), clock);
     PasskeyFactor passkey = new PasskeyFactor(passkeyStore, ceremony, clock);
     Factors factors = new Factors(List.of(totp, passkey, recovery), budgets.totpLock());
     FactorAttempts attempts = new FactorAttempts(pool, List.of(budgets.secondStep(), budgets.recoveryCode()),
@@ -236,6 +238,8 @@ public final class Gatehouse {
     List<RouteModule> modules = List.of(
         new SignInFlow(pool, accounts, hasher, factors, attempts, sso, events,
             new PasswordGuard(budgets.passwordAccount(), budgets.passwordAddress(), events), clock),
+        new PasskeySignIn(new Passwordless(pool, passkeyStore, ceremony, budgets.passkeyAccount(),
+            budgets.passkeyAddress(), events, clock), sso, events, clock),
         new Reauthentication(pool, accounts, hasher, sudoGuard, factors, attempts, sso, events, clock),
         new PasskeyOptions(pool, ceremony, clock),
         new AccountRoutes(accounts, hasher, PasswordPolicy.load(), events, profile, clock),

@@ -28,7 +28,8 @@ CREATE INDEX passkey_credentials_user ON passkey_credentials (user_id, created_a
 
 -- A challenge the server made for one ceremony of a known account (adding a passkey, or using one after
 -- the password: the second step, sudo): used once (taken by a DELETE … RETURNING), for one purpose, by the
--- account it was made for, for 5 minutes (docs/security.md 44).
+-- account it was made for, for 5 minutes (docs/security.md 44). A sign-in without a password has no row
+-- here: nothing is stored for an anonymous visitor (docs/security.md 30).
 CREATE TABLE passkey_challenges (
   challenge  bytea PRIMARY KEY,
   purpose    text NOT NULL,
@@ -39,3 +40,11 @@ CREATE TABLE passkey_challenges (
 CREATE INDEX passkey_challenges_user ON passkey_challenges (user_id, purpose, created_at);
 CREATE INDEX passkey_challenges_expiry ON passkey_challenges (expires_at);
 
+-- A signed sign-in challenge (the server made it and can tell by its MAC; it names its own expiry) that a
+-- passkey has signed in with: written by that sign-in, so it works once, and kept only until it expires.
+-- Only a verified assertion of a registered passkey writes here, so visitors cannot fill it.
+CREATE TABLE passkey_used_sign_in_challenges (
+  challenge  bytea PRIMARY KEY,
+  expires_at timestamptz NOT NULL
+);
+CREATE INDEX passkey_used_sign_in_challenges_expiry ON passkey_used_sign_in_challenges (expires_at);

@@ -14,7 +14,8 @@ import java.time.Duration;
  * {@code GATEHOUSE_BLOCK_MAX_SECONDS}.
  */
 public record Budgets(AttemptBudget passwordAccount, AttemptBudget passwordAddress, AttemptBudget secondStep,
-                      AttemptBudget recoveryCode, AttemptBudget totpLock, AttemptBudget sudo) {
+                      AttemptBudget recoveryCode, AttemptBudget totpLock, AttemptBudget sudo,
+                      AttemptBudget passkeyAccount, AttemptBudget passkeyAddress) {
 
   public static final String BLOCK_MAX_SECONDS = "GATEHOUSE_BLOCK_MAX_SECONDS";
   public static final String MEMORY_SECONDS = "GATEHOUSE_BUDGET_MEMORY_SECONDS";
@@ -34,7 +35,11 @@ public record Budgets(AttemptBudget passwordAccount, AttemptBudget passwordAddre
         // Consecutive wrong TOTP codes, however slowly they come; only a recovery code unlocks.
         new AttemptBudget(pool, new AttemptBudget.Policy("totp_lock", totpLockAfter, FOREVER, FOREVER, FOREVER,
             Duration.ZERO), clock),
-        budget(settings, pool, clock, "SUDO", "sudo", 10, 900, 300, max, memory));
+        budget(settings, pool, clock, "SUDO", "sudo", 10, 900, 300, max, memory),
+        // Passkey sign-ins without a password that failed: per account (the passkey's owner), and per
+        // client address, apart from the password's budgets so that neither can lock the other out.
+        budget(settings, pool, clock, "PASSKEY_ACCOUNT", "passkey_account", 10, 900, 900, max, memory),
+        budget(settings, pool, clock, "PASSKEY_ADDRESS", "passkey_address", 50, 900, 60, max, memory));
   }
 
   private static AttemptBudget budget(Settings settings, Pool pool, Clock clock, String name, String scope,

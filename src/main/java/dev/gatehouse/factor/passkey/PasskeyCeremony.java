@@ -32,6 +32,7 @@ import com.webauthn4j.verifier.exception.NotAllowedAlgorithmException;
 import com.webauthn4j.verifier.exception.UserNotPresentException;
 import com.webauthn4j.verifier.exception.UserNotVerifiedException;
 import com.webauthn4j.verifier.exception.VerificationException;
+import dev.gatehouse.crypto.LookupHash;
 import dev.gatehouse.db.Database;
 import dev.gatehouse.http.Problem;
 import io.vertx.core.Context;
@@ -42,6 +43,8 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlClient;
+import java.nio.ByteBuffer;
+import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
@@ -87,13 +90,18 @@ public final class PasskeyCeremony {
   /** ES256, EdDSA and RS256, in the order authenticators should prefer them. */
   private static final List<COSEAlgorithmIdentifier> ALGORITHMS = List.of(COSEAlgorithmIdentifier.ES256,
       COSEAlgorithmIdentifier.EdDSA, COSEAlgorithmIdentifier.RS256);
+  /** A sign-in challenge: expiry (8 bytes of epoch seconds), 16 random bytes, 16 bytes of MAC over both. */
+  static final int SIGN_IN_CHALLENGE_BYTES = 40;
+  private static final String SIGN_IN_MAC_CONTEXT = "passkey-sign-in-challenge";
 
   /** What a challenge is for; each verifies only against challenges made for it. */
   public enum Purpose {
     /** Kept server side for the signed-in account. */
     REGISTER("register", false),
     /** Kept server side for the account that gives it: the second step and sudo, after the password. */
-    ASSERTION("assertion", false);
+    ASSERTION("assertion", false),
+    /** Without a password the passkey is both factors, so the authenticator must have verified the person. */
+    SIGN_IN("sign_in", true);
 
     final String code;
     final boolean userVerificationRequired;
@@ -140,6 +148,7 @@ public final class PasskeyCeremony {
   private final Pool pool;
   private final PasskeyStore store;
   private final RelyingParty rp;
+  private final LookupHash macs;
   private final Clock clock;
   private final WebAuthnManager webauthn;
   /**
@@ -152,11 +161,12 @@ public final class PasskeyCeremony {
   private final List<PublicKeyCredentialParameters> parameters;
   private final SecureRandom random = new SecureRandom();
 
-  public PasskeyCeremony(Vertx vertx, Pool pool, PasskeyStore store, RelyingParty rp, Clock clock) {
+  public PasskeyCeremony(Vertx vertx, Pool pool, PasskeyStore store, RelyingParty rp, LookupHash macs, Clock clock) {
     this.vertx = vertx;
     this.pool = pool;
     this.store = store;
     this.rp = rp;
+    this.macs = macs;
     this.clock = clock;
     ObjectConverter converter = new ObjectConverter();
     // Non-strict: attestation is "none", so no statement is judged against trust anchors (nothing to fetch).
@@ -245,6 +255,47 @@ public final class PasskeyCeremony {
             .map(v -> requestOptions(challenge, descriptors(existing), Purpose.ASSERTION)));
   }
 
+  /**
+   * The request options for a sign-in without a password: any passkey of this site (a discoverable one),
+   * user verification required. Nothing is stored for an anonymous visitor (docs/security.md 30): the
+   * challenge carries its own expiry and a MAC under a subkey of the server key, and is written down only
+   * once a passkey has signed in with it ({@link #checkSignInChallenge}).
+   */
+  public JsonObject signInOptions() {
+    ByteBuffer body = ByteBuffer.allocate(24);
+    body.putLong(clock.instant().plus(CHALLENGE_LIFETIME).getEpochSecond());
+    byte[] nonce = new byte[16];
+    random.nextBytes(nonce);
+    body.put(nonce);
+    byte[] challenge = Arrays.copyOf(body.array(), SIGN_IN_CHALLENGE_BYTES);
+    System.arraycopy(signInMac(macs.of(SIGN_IN_MAC_CONTEXT, base64url(body.array()))), 0, challenge, 24, 16);
+    return requestOptions(challenge, new JsonArray(), Purpose.SIGN_IN);
+  }
+
+  /**
+   * When the challenge is one this server made for a sign-in without a password (under any key of the ring)
+   * and has not expired: its expiry, until which its use must be remembered so that it is used once.
+   */
+  public Optional<Instant> checkSignInChallenge(byte[] challenge) {
+    if (challenge.length != SIGN_IN_CHALLENGE_BYTES) {
+      return Optional.empty();
+    }
+    byte[] body = Arrays.copyOf(challenge, 24);
+    byte[] mac = Arrays.copyOfRange(challenge, 24, SIGN_IN_CHALLENGE_BYTES);
+    boolean ours = false;
+    for (byte[] expected : macs.underEveryKey(SIGN_IN_MAC_CONTEXT, base64url(body))) {
+      ours |= MessageDigest.isEqual(signInMac(expected), mac);
+    }
+    Instant expires = Instant.ofEpochSecond(ByteBuffer.wrap(body).getLong());
+    Instant now = clock.instant();
+    return ours && expires.isAfter(now) && !expires.isAfter(now.plus(CHALLENGE_LIFETIME)) ? Optional.of(expires)
+        : Optional.empty();
+  }
+
+  private static byte[] signInMac(byte[] hmac) {
+    return Arrays.copyOf(hmac, 16);
+  }
+
   private JsonObject requestOptions(byte[] challenge, JsonArray allowed, Purpose purpose) {
     return new JsonObject()
         .put("challenge", base64url(challenge))
@@ -257,7 +308,7 @@ public final class PasskeyCeremony {
   /**
    * Checks what {@code get()} answered for {@code stored}, on the verifier threads: the page's origin, then
    * the signature over the RP id hash, the client data (whose challenge the caller has matched to one of
-   * ours), user presence and, where the purpose requires it, verification, and a counter that moved forward.
+   * ours), user presence and, for {@link Purpose#SIGN_IN}, verification, and a counter that moved forward.
    * Fails with {@link Refused}; a counter that did not move forward is logged as a possibly cloned
    * authenticator (docs/security.md 46).
    */

@@ -18,8 +18,9 @@ import java.util.UUID;
 
 /**
  * Every statement on the passkey tables (V70): the account's user handle, its registered passkeys, the
- * challenges of ceremonies in progress. Each method runs on the {@link SqlClient} it is given, so a
- * caller can make it part of its transaction; the fragments join the attempt service's two statements.
+ * challenges of ceremonies in progress and the sign-in challenges already used. Each method runs on the
+ * {@link SqlClient} it is given, so a caller can make it part of its transaction; the fragments join the
+ * attempt service's two statements and the sign-in without a password.
  */
 public final class PasskeyStore {
 
@@ -49,8 +50,16 @@ public final class PasskeyStore {
       WHERE challenge = $1 AND purpose = $2 AND user_id = $3 AND expires_at > $4
       RETURNING challenge""";
   private static final String PRUNE_CHALLENGES = """
-      DELETE FROM passkey_challenges WHERE challenge IN (
-        SELECT challenge FROM passkey_challenges WHERE expires_at <= $1 LIMIT 10000 FOR UPDATE SKIP LOCKED)""";
+      WITH waiting AS (
+        DELETE FROM passkey_challenges WHERE challenge IN (
+          SELECT challenge FROM passkey_challenges WHERE expires_at <= $1 LIMIT 10000 FOR UPDATE SKIP LOCKED)
+        RETURNING 1),
+      used AS (
+        DELETE FROM passkey_used_sign_in_challenges WHERE challenge IN (
+          SELECT challenge FROM passkey_used_sign_in_challenges WHERE expires_at <= $1 LIMIT 10000
+          FOR UPDATE SKIP LOCKED)
+        RETURNING 1)
+      SELECT (SELECT count(*) FROM waiting) + (SELECT count(*) FROM used) AS pruned""";
   private static final String DESCRIPTORS = """
       SELECT credential_id, transports FROM passkey_credentials WHERE user_id = $1 ORDER BY created_at""";
   private static final String INSERT = """
@@ -61,6 +70,13 @@ public final class PasskeyStore {
   private static final String LIST = """
       SELECT id, name, aaguid, backup_eligible, backed_up, created_at, last_used_at
       FROM passkey_credentials WHERE user_id = $1 ORDER BY created_at, id""";
+  /** The passkey with this credential id, whoever owns it, and whether the sign-in challenge was used already. */
+  private static final String FOR_SIGN_IN = """
+      SELECT EXISTS (SELECT 1 FROM passkey_used_sign_in_challenges WHERE challenge = $2) AS used,
+             c.id, c.user_id, c.name, c.public_key, c.sign_count, c.aaguid, c.backup_eligible, h.handle
+      FROM (SELECT 1) AS one
+      LEFT JOIN passkey_credentials AS c ON c.credential_id = $1
+      LEFT JOIN passkey_user_handles AS h ON h.user_id = c.user_id""";
   private static final String RENAME = """
       UPDATE passkey_credentials SET name = $3 WHERE user_id = $1 AND id = $2
       RETURNING id, name, aaguid, backup_eligible, backed_up, created_at, last_used_at""";
@@ -92,6 +108,13 @@ public final class PasskeyStore {
       passkey_challenge AS (
         DELETE FROM passkey_challenges WHERE challenge = :passkey_challenge AND purpose = 'assertion'
           AND user_id = :user AND expires_at > :passkey_now::timestamptz
+        RETURNING challenge)""";
+  /** A CTE: a sign-in challenge is remembered as used until it expires; a second use finds it there. */
+  private static final String USE_SIGN_IN_CHALLENGE = """
+      passkey_challenge AS (
+        INSERT INTO passkey_used_sign_in_challenges (challenge, expires_at)
+        VALUES (:passkey_challenge, :passkey_challenge_expires::timestamptz)
+        ON CONFLICT (challenge) DO NOTHING
         RETURNING challenge)""";
   /**
    * The counter guard, once the challenge is ours: only a higher signature count is accepted (an
@@ -128,9 +151,10 @@ public final class PasskeyStore {
         .map(rows -> rows.size() == 1);
   }
 
-  /** Forgets expired challenges; answers how many. */
-  public Future<Integer> pruneChallenges(SqlClient db, Instant now) {
-    return db.preparedQuery(PRUNE_CHALLENGES).execute(Tuple.of(utc(now))).map(rows -> rows.rowCount());
+  /** Forgets expired challenges, waiting and used; answers how many. */
+  public Future<Long> pruneChallenges(SqlClient db, Instant now) {
+    return db.preparedQuery(PRUNE_CHALLENGES).execute(Tuple.of(utc(now)))
+        .map(rows -> rows.iterator().next().getLong("pruned"));
   }
 
   /** The account's credential ids with their transports: what the browser may use, or must not register twice. */
@@ -165,6 +189,19 @@ public final class PasskeyStore {
       rows.forEach(row -> out.add(passkey(row)));
       return out;
     });
+  }
+
+  /**
+   * For a sign-in without a password: the passkey with this credential id, whoever owns it, with its owner's
+   * user handle, and whether {@code challenge} has signed someone in already.
+   */
+  public Future<SignInRead> forSignIn(SqlClient db, byte[] credentialId, byte[] challenge) {
+    return db.preparedQuery(FOR_SIGN_IN).execute(Tuple.of(Buffer.buffer(credentialId), Buffer.buffer(challenge)))
+        .map(rows -> {
+          Row row = rows.iterator().next();
+          return new SignInRead(row.getUUID("id") == null ? Optional.empty() : Optional.of(stored(row, credentialId)),
+              row.getBoolean("used"));
+        });
   }
 
   public Future<Optional<Passkey>> rename(SqlClient db, UUID user, UUID id, String name) {
@@ -216,6 +253,12 @@ public final class PasskeyStore {
         .bind("passkey_now", utc(now));
   }
 
+  /** The CTE {@code passkey_challenge}: a sign-in challenge written down as used until it expires. */
+  Sql useSignInChallenge(byte[] challenge, Instant expires) {
+    return Sql.of(USE_SIGN_IN_CHALLENGE).bind("passkey_challenge", Buffer.buffer(challenge))
+        .bind("passkey_challenge_expires", utc(expires));
+  }
+
   /**
    * The counter moved on and the last use noted, when {@code passkey_challenge} holds the challenge: a
    * SELECT-able UPDATE returning {@code user_id, accepted}, or nothing.
@@ -223,6 +266,12 @@ public final class PasskeyStore {
   Sql recordUse(UUID passkey, PasskeyCeremony.Used used, Instant now) {
     return Sql.of(RECORD_USE).bind("passkey_id", passkey).bind("passkey_count", used.signCount())
         .bind("passkey_backed_up", used.backedUp()).bind("passkey_now", utc(now));
+  }
+
+  private static Stored stored(Row row, byte[] credentialId) {
+    return new Stored(row.getUUID("id"), row.getUUID("user_id"), row.getString("name"), credentialId,
+        row.getBuffer("public_key").getBytes(), row.getLong("sign_count"), row.getUUID("aaguid"),
+        row.getBoolean("backup_eligible"), row.getBuffer("handle").getBytes());
   }
 
   private static Passkey passkey(Row row) {
@@ -234,6 +283,10 @@ public final class PasskeyStore {
 
   static OffsetDateTime utc(Instant instant) {
     return instant.atOffset(ZoneOffset.UTC);
+  }
+
+  /** What a sign-in without a password reads first. */
+  public record SignInRead(Optional<Stored> passkey, boolean challengeUsed) {
   }
 
   /** A credential id the browser is told about, with how it can reach the authenticator. */

@@ -34,8 +34,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * A passkey after the password, and every refusal of its answer, on each path that takes one (the second
- * sign-in step, sudo), over HTTP
+ * A passkey after the password, and every refusal of a passkey answer, on each path that takes one (the
+ * second sign-in step, sudo, and where the case applies the sign-in without a password), over HTTP
  * against the real server and PostgreSQL, with webauthn4j-test's authenticator as the browser's passkey
  * provider: a look-alike origin, another relying party, a replayed or expired challenge, a counter that
  * went backwards, another account's passkey, a cancelled prompt and malformed answers
@@ -82,7 +82,7 @@ class PasskeyAssertionTest {
   }
 
   @ParameterizedTest
-  @EnumSource(PasskeyPath.class)
+  @EnumSource(value = PasskeyPath.class, names = {"SECOND_STEP", "SUDO"})
   void the_accounts_passkey_passes_and_its_counter_and_last_use_move_on(PasskeyPath path) {
     PasskeyUser user = PasskeyUser.enrolled(server, CLOCK);
     String id = passkeyIds(user).get(0);
@@ -207,7 +207,7 @@ class PasskeyAssertionTest {
   }
 
   @ParameterizedTest
-  @EnumSource(PasskeyPath.class)
+  @EnumSource(value = PasskeyPath.class, names = {"SECOND_STEP", "SUDO"})
   void another_accounts_passkey_is_refused(PasskeyPath path) {
     PasskeyUser victim = PasskeyUser.enrolled(server, CLOCK);
     PasskeyUser attacker = PasskeyUser.enrolled(server, CLOCK);
@@ -220,7 +220,7 @@ class PasskeyAssertionTest {
   }
 
   @ParameterizedTest
-  @EnumSource(PasskeyPath.class)
+  @EnumSource(value = PasskeyPath.class, names = {"SECOND_STEP", "SUDO"})
   void after_the_password_a_passkey_without_user_verification_is_enough(PasskeyPath path) {
     PasskeyUser user = PasskeyUser.signedIn(server, CLOCK, new EmulatedAuthenticator(PasskeyUser.ORIGIN, null, false));
     user.registered("Key without a PIN");
@@ -249,7 +249,7 @@ class PasskeyAssertionTest {
   }
 
   @ParameterizedTest
-  @EnumSource(PasskeyPath.class)
+  @EnumSource(value = PasskeyPath.class, names = {"SECOND_STEP", "SUDO"})
   void a_cancelled_prompt_counts_like_a_wrong_code(PasskeyPath path) {
     PasskeyUser user = PasskeyUser.enrolled(server, CLOCK);
     Browser b = path.browser(server, user);
@@ -263,7 +263,7 @@ class PasskeyAssertionTest {
   }
 
   @ParameterizedTest
-  @EnumSource(PasskeyPath.class)
+  @EnumSource(value = PasskeyPath.class, names = {"SECOND_STEP", "SUDO"})
   void the_tenth_refused_answer_blocks_the_account_even_for_its_passkey(PasskeyPath path) {
     PasskeyUser user = PasskeyUser.enrolled(server, CLOCK);
     Browser b = path.browser(server, user);

@@ -10,7 +10,8 @@ import io.vertx.core.json.JsonObject;
 
 /**
  * The places a passkey answer goes, each with the endpoint that hands out its options: the second step
- * after the password, and sudo after the password half. The refusal tests run on each.
+ * after the password, sudo after the password half, and the sign-in without a password. The refusal
+ * tests run on each.
  */
 enum PasskeyPath {
 
@@ -38,6 +39,19 @@ enum PasskeyPath {
     @Override
     Response submit(Browser b, Object answer) {
       return b.post("/api/me/sudo", new JsonObject().put(PasskeyFactor.FIELD, answer));
+    }
+  },
+
+  PASSWORDLESS(PasswordlessSignInTest.OPTIONS, "invalid_passkey", 200) {
+    /** Anyone's browser: the passkey names its account. */
+    @Override
+    Browser browser(TestServer server, PasskeyUser user) {
+      return server.browser();
+    }
+
+    @Override
+    Response submit(Browser b, Object answer) {
+      return b.post(PasswordlessSignInTest.SIGN_IN, new JsonObject().put(Passwordless.FIELD, answer));
     }
   };
 
