@@ -1,6 +1,5 @@
 // The "Passkeys" section of Account settings: add one with this device's passkey
-// provider (navigator.credentials.create), list, rename, remove. The server makes
-// every challenge; bytes travel as base64url, the W3C JSON form.
+// provider (navigator.credentials.create), list, rename, remove.
 
 import { api, ApiError } from './api.js';
 import { h, flash, formatDate } from './dom.js';
@@ -11,12 +10,9 @@ import { messageFor } from './problems.js';
 import { withSudo } from './sudo.js';
 import { loadMe } from './session.js';
 import { showNewCodes } from './screens/recovery.js';
+import { bytes, text, passkeysWork } from './webauthn.js';
 
 const PASSKEYS = '/api/me/passkeys';
-
-const bytes = (text) => Uint8Array.from(atob(text.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
-const text = (buffer) => btoa(String.fromCharCode(...new Uint8Array(buffer)))
-  .replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 
 function creationOptions(o) {
   return {
@@ -141,7 +137,7 @@ export function passkeySection(tf, act) {
   const run = (work) => act(problems, work);
   const list = h('div', {}, h('p', { class: 'muted', text: 'Loading your passkeys…' }));
   const add = h('button', { type: 'button', class: 'btn btn--primary', text: 'Add a passkey' });
-  const supported = Boolean(window.PublicKeyCredential && navigator.credentials);
+  const supported = passkeysWork();
   add.disabled = !supported;
   add.addEventListener('click', () => run(addPasskey));
   api.get(PASSKEYS).then(({ passkeys }) => {

@@ -60,7 +60,11 @@ export function messageFor(error, what = 'code') {
       return what === 'password' ? 'That password is not correct.' : 'Incorrect email or password.';
     case 'invalid_password':
       return 'That password is not correct.';
+    case 'invalid_passkey':
+      return error.problem.detail || 'That passkey did not work. Try again.';
     case 'invalid_code':
+      // A passkey refused after the password: the server says why; it counts like a wrong code.
+      if (error.problem.method === 'passkey') return (error.problem.detail || 'That passkey did not work.') + attemptsLeft(error.problem.attemptsLeft);
       if (typeof error.problem.clockSkewSeconds === 'number') return clockSkew(error.problem.clockSkewSeconds);
       if (error.problem.reason === 'already_used') {
         return `That code was already used. Wait for the next code in your app.${attemptsLeft(error.problem.attemptsLeft)}`;

@@ -4,10 +4,13 @@
 // "Sign in with SSO" button or a small form). ctx gives:
 //   ctx.email()        the email typed so far (to find the organisation by domain)
 //   ctx.goTo(url)      leaves for a server-provided URL (e.g. /sso/{slug}/start)
+//   ctx.signedIn()     goes where the person was headed, once signed in
+// render may return null when the method cannot work in this browser.
 
 import { ssoSignIn } from './sso.js';
+import { passkeySignIn } from './passkey-signin.js';
 
-export const signInMethods = [ssoSignIn];
+export const signInMethods = [passkeySignIn, ssoSignIn];
 
 // Leaves the app for a URL the server gave us (SSO start). Only http(s): a
 // `javascript:` URL must never run, whoever answered.

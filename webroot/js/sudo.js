@@ -1,6 +1,6 @@
 // "Confirm it's you" (sudo): security settings ask for the password again and, with
-// two-factor authentication on, a code from the app (or a recovery code) too; then
-// they leave the person alone for ten minutes.
+// two-factor authentication on, a passkey or a code from the app (or a recovery code)
+// too; then they leave the person alone for ten minutes.
 
 import { api } from './api.js';
 import { h } from './dom.js';
@@ -8,6 +8,7 @@ import { openDialog, cancelButton } from './dialog.js';
 import { passwordField, totpField, recoveryCodeField, formError, busy, showError, clearErrors, showFieldError,
   normaliseCode, isSixDigits } from './forms.js';
 import { currentUser, emailOf, hasSudo, noteSudoGranted } from './session.js';
+import { passkeyProof } from './webauthn.js';
 
 export function confirmPassword() {
   return openDialog('Confirm it’s you', (close, fail) => {
@@ -19,7 +20,9 @@ export function confirmPassword() {
     const banner = formError();
     const intro = h('p', { text: 'You are changing a security setting. Enter your password to continue; we won’t ask again for a few minutes.' });
     const toggle = h('button', { type: 'button', class: 'link-button', text: 'Use a recovery code instead' });
-    const codeStep = h('div', { hidden: true }, totp.wrap, recovery.wrap, h('p', {}, toggle));
+    const usePasskey = h('button', { type: 'button', class: 'btn btn--primary btn--block', text: 'Use your passkey' });
+    const passkeyRow = h('div', { class: 'field' }, usePasskey);
+    const codeStep = h('div', { hidden: true }, passkeyRow, totp.wrap, recovery.wrap, h('p', {}, toggle));
     recovery.wrap.hidden = true;
     toggle.addEventListener('click', () => {
       useRecovery = !useRecovery;
@@ -34,13 +37,47 @@ export function confirmPassword() {
       h('input', { type: 'email', name: 'username', autocomplete: 'username', value: emailOf(currentUser()), hidden: true, readonly: true, tabindex: '-1' }),
       banner, password.wrap, codeStep,
       h('div', { class: 'actions' }, cancelButton(), submit));
-    // Two-factor accounts: the password is only half; the dialog now asks for the code.
-    const askForCode = () => {
+    const granted = () => {
+      noteSudoGranted();
+      close(true);
+    };
+    // The password half lasts 5 minutes: after that, the password again.
+    const backToPassword = (error) => {
+      step = 'password';
+      password.wrap.hidden = false;
+      codeStep.hidden = true;
+      showError(error, { f: password, banner });
+    };
+    // A passkey instead of a code: the browser's prompt; a cancelled one counts like a wrong code.
+    usePasskey.addEventListener('click', () => busy(usePasskey, 'Waiting for your passkey…', async () => {
+      clearErrors(form);
+      try {
+        await api.post('/api/me/sudo', { passkey: await passkeyProof('/api/me/sudo/passkey/options') });
+        granted();
+      } catch (error) {
+        if (error.code === 'not_signed_in') fail(error);
+        else if (error.code === 'password_required') backToPassword(error);
+        else showError(error, { banner, what: 'passkey', button: usePasskey });
+      }
+    }));
+    // Two-factor accounts: the password is only half; the dialog now asks for the second factor.
+    const askForCode = (methods = ['totp', 'recovery_code']) => {
       step = 'code';
       password.wrap.hidden = true;
       codeStep.hidden = false;
-      intro.textContent = 'Password confirmed. Now enter the code from your authenticator app, or one of your recovery codes.';
-      totp.input.focus();
+      const hasPasskey = methods.includes('passkey');
+      passkeyRow.hidden = !hasPasskey;
+      // Without the app, the code field is for a recovery code only.
+      if (!methods.includes('totp')) {
+        useRecovery = true;
+        totp.wrap.hidden = true;
+        recovery.wrap.hidden = false;
+        toggle.hidden = true;
+      }
+      intro.textContent = hasPasskey
+        ? 'Password confirmed. Now use your passkey, or enter a code.'
+        : 'Password confirmed. Now enter the code from your authenticator app, or one of your recovery codes.';
+      (hasPasskey ? usePasskey : (useRecovery ? recovery : totp).input).focus();
     };
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
@@ -63,13 +100,12 @@ export function confirmPassword() {
       await busy(submit, 'Confirming…', async () => {
         try {
           const answer = await api.post('/api/me/sudo', body);
-          if (answer && answer.state === 'second_factor_required') return askForCode();
-          noteSudoGranted();
-          close(true);
+          if (answer && answer.state === 'second_factor_required') return askForCode(answer.methods);
+          return granted();
         } catch (error) {
           // No password can help a session that is gone: the caller sends the person to sign in.
           if (error.code === 'not_signed_in') fail(error);
-          else if (error.code === 'password_required') { step = 'password'; password.wrap.hidden = false; codeStep.hidden = true; showError(error, { f: password, banner }); }
+          else if (error.code === 'password_required') backToPassword(error);
           else showError(error, { f, banner, what: f === password ? 'password' : (useRecovery ? 'recovery' : 'code'), button: submit, clearValue: true });
         }
       });

@@ -15,18 +15,21 @@ const BY_METHOD = {
   password: 'with password',
   totp: 'with authenticator app',
   recovery_code: 'with a recovery code',
+  passkey: 'with a passkey',
   sso: 'with SSO',
 };
 
 const LABELS = {
   account_created: 'Account created',
-  signin_succeeded: (d) => `Signed in ${BY_METHOD[d.method] || ''}`.trim(),
+  signin_succeeded: (d) => `Signed in ${BY_METHOD[d.method] || ''}${d.passwordless ? ', without a password' : ''}`.trim(),
+  signin_passkey_failed: 'Passkey sign-in refused',
+  passkey_counter_went_back: (d) => `Passkey${d.name ? ` “${d.name}”` : ''} refused: its use counter went backwards, so it may have been copied`,
   signin_password_failed: 'Wrong password entered',
-  signin_second_step_failed: (d) => (d.method === 'recovery_code' ? 'Wrong recovery code entered' : 'Wrong two-factor code entered'),
+  signin_second_step_failed: (d) => ({ recovery_code: 'Wrong recovery code entered', passkey: 'Passkey refused at sign-in' }[d.method] || 'Wrong two-factor code entered'),
   signout: 'Signed out',
   sudo_granted: (d) => `Identity confirmed for a security change ${BY_METHOD[d.method] || ''}`.trim(),
-  sudo_second_step_failed: (d) => (d.method === 'recovery_code' ? 'Wrong recovery code entered to confirm a change'
-    : 'Wrong two-factor code entered to confirm a change'),
+  sudo_second_step_failed: (d) => ({ recovery_code: 'Wrong recovery code entered to confirm a change',
+    passkey: 'Passkey refused to confirm a change' }[d.method] || 'Wrong two-factor code entered to confirm a change'),
   two_factor_setup_started: (d) => (d.reconfigure ? 'Re-configuration of the authenticator app started' : 'Two-factor setup started'),
   two_factor_enabled: 'Two-factor authentication turned on',
   two_factor_reconfigured: 'Authenticator app re-configured',
@@ -42,7 +45,7 @@ const LABELS = {
 };
 
 // Details the label already says, or that say nothing to a person.
-const SHOWN_IN_LABEL = new Set(['method', 'reconfigure', 'name', 'removed']);
+const SHOWN_IN_LABEL = new Set(['method', 'reconfigure', 'name', 'removed', 'passwordless']);
 
 export function labelFor(type, details) {
   const key = String(type || 'event').toLowerCase().replace(/[.\s-]+/g, '_');

@@ -8,10 +8,12 @@ import { emailField, passwordField, formError, busy, showError, clearErrors, sho
 import { signInMethods, goTo } from '../signin-methods.js';
 import { loadMe } from '../session.js';
 import { rememberPendingSignIn } from './two-factor.js';
+import { stopWaiting } from '../webauthn.js';
 
 export async function signInScreen(main, { state }) {
   document.title = 'Sign in · Gatehouse';
-  const email = emailField('username');
+  // "webauthn": the browser may offer passkeys in this field's autofill.
+  const email = emailField('username webauthn');
   const password = passwordField('current-password');
   const banner = formError();
   const submit = h('button', { type: 'submit', class: 'btn btn--primary btn--block', text: 'Sign in' });
@@ -26,6 +28,7 @@ export async function signInScreen(main, { state }) {
     clearErrors(form);
     if (!email.input.value.trim()) return showFieldError(email, 'Enter your email address.');
     if (!password.input.value) return showFieldError(password, 'Enter your password.');
+    stopWaiting(); // the password, not the passkey autofill
     await busy(submit, 'Signing in…', async () => {
       try {
         const result = await api.post('/api/session', { email: email.input.value.trim(), password: password.input.value });
@@ -46,7 +49,12 @@ export async function signInScreen(main, { state }) {
     });
   });
 
-  const others = signInMethods.map((method) => method.render({ email: () => email.input.value.trim(), goTo }));
+  const signedIn = async () => {
+    await loadMe();
+    return navigate(next, {}, { replace: true });
+  };
+  const others = signInMethods.map((method) => method.render({ email: () => email.input.value.trim(), goTo, signedIn }))
+    .filter(Boolean);
 
   main.append(h('div', { class: 'auth' },
     h('h1', { class: 'auth__title', text: 'Sign in to Gatehouse' }),

@@ -1,4 +1,4 @@
-// The second sign-in step: a code from the authenticator app, or a recovery code.
+// The second sign-in step: a passkey, a code from the authenticator app, or a recovery code.
 
 import { api } from '../api.js';
 import { h } from '../dom.js';
@@ -6,6 +6,7 @@ import { navigate, focusHeading } from '../router.js';
 import { totpField, recoveryCodeField, formError, busy, showError, clearErrors, showFieldError, normaliseCode, isSixDigits } from '../forms.js';
 import { mustStartAgain } from '../problems.js';
 import { loadMe } from '../session.js';
+import { passkeyProof } from '../webauthn.js';
 
 // Kept in memory only: what the password step said, and where to go afterwards.
 let pending = { methods: ['totp', 'recovery_code'], next: '/account' };
@@ -21,11 +22,28 @@ export async function twoFactorScreen(main) {
   document.title = 'Two-factor authentication · Gatehouse';
   const canTotp = pending.methods.includes('totp');
   const canRecovery = pending.methods.includes('recovery_code');
+  const canPasskey = pending.methods.includes('passkey');
 
   // When the pending sign-in is gone, no code can help: say so and offer the way back.
   const startAgainText = h('div', { class: 'form-error', role: 'alert' });
   const startAgainLink = h('a', { href: '/signin', class: 'btn btn--primary btn--block', text: 'Start again' });
   const startAgain = h('div', { hidden: true }, startAgainText, startAgainLink);
+
+  const forms = [];
+  const startAgainWith = (message) => {
+    forms.forEach((form) => { form.hidden = true; });
+    startAgainText.textContent = message;
+    startAgain.hidden = false;
+    startAgainLink.focus();
+  };
+  // "Use your passkey instead" under the code forms, when the account has one.
+  const passkeyLinks = [];
+  const passkeyLink = () => {
+    if (!canPasskey) return null;
+    const link = h('button', { type: 'button', class: 'link-button', text: 'Use your passkey instead' });
+    passkeyLinks.push(link);
+    return h('p', { class: 'auth__switch' }, link);
+  };
 
   function codeForm({ f, intro, body, what, switchText }) {
     const banner = formError();
@@ -33,7 +51,8 @@ export async function twoFactorScreen(main) {
     const toggle = h('button', { type: 'button', class: 'link-button', text: switchText });
     const form = h('form', { novalidate: true, 'aria-label': intro },
       h('p', { text: intro }), banner, f.wrap, submit,
-      switchText ? h('p', { class: 'auth__switch' }, toggle) : null);
+      switchText ? h('p', { class: 'auth__switch' }, toggle) : null, passkeyLink());
+    forms.push(form);
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
       clearErrors(form);
@@ -51,13 +70,7 @@ export async function twoFactorScreen(main) {
           return navigate(pending.next, state, { replace: true });
         } catch (error) {
           const message = showError(error, { f, banner, what, button: submit, clearValue: true });
-          if (mustStartAgain(error)) {
-            totp.form.hidden = true;
-            recovery.form.hidden = true;
-            startAgainText.textContent = message;
-            startAgain.hidden = false;
-            startAgainLink.focus();
-          }
+          if (mustStartAgain(error)) startAgainWith(message);
           return undefined;
         }
       });
@@ -86,13 +99,37 @@ export async function twoFactorScreen(main) {
     },
   });
 
+  // The passkey: the browser's prompt; a cancelled one counts like a wrong code.
+  const passkeyBanner = formError();
+  const usePasskey = h('button', { type: 'button', class: 'btn btn--primary btn--block', text: 'Use your passkey' });
+  const codeInstead = h('button', { type: 'button', class: 'link-button', text: canTotp ? 'Use your authenticator app instead' : 'Use a recovery code instead' });
+  const passkey = h('div', { role: 'group', 'aria-label': 'Use your passkey' },
+    h('p', { text: 'Confirm it’s you with the passkey on this device or your phone.' }), passkeyBanner, usePasskey,
+    canTotp || canRecovery ? h('p', { class: 'auth__switch' }, codeInstead) : null);
+  forms.push(passkey);
+  usePasskey.addEventListener('click', () => busy(usePasskey, 'Waiting for your passkey…', async () => {
+    passkeyBanner.textContent = '';
+    try {
+      await api.post('/api/session/two-factor', { passkey: await passkeyProof('/api/session/two-factor/passkey/options') });
+      await loadMe();
+      return navigate(pending.next, {}, { replace: true });
+    } catch (error) {
+      const message = showError(error, { banner: passkeyBanner, what: 'passkey', button: usePasskey });
+      return mustStartAgain(error) ? startAgainWith(message) : undefined;
+    }
+  }));
+
   function show(which) {
     totp.form.hidden = which !== 'totp';
     recovery.form.hidden = which !== 'recovery';
-    (which === 'totp' ? totp : recovery).f.input.focus();
+    passkey.hidden = which !== 'passkey';
+    if (which === 'passkey') usePasskey.focus();
+    else (which === 'totp' ? totp : recovery).f.input.focus();
   }
   totp.toggle.addEventListener('click', () => show('recovery'));
   recovery.toggle.addEventListener('click', () => show('totp'));
+  codeInstead.addEventListener('click', () => show(canTotp ? 'totp' : 'recovery'));
+  passkeyLinks.forEach((link) => link.addEventListener('click', () => show('passkey')));
 
   const cancel = h('button', { type: 'button', class: 'link-button', text: 'Sign in as someone else' });
   cancel.addEventListener('click', async () => {
@@ -102,9 +139,11 @@ export async function twoFactorScreen(main) {
 
   main.append(h('div', { class: 'auth' },
     h('h1', { class: 'auth__title', text: 'Two-factor authentication' }),
-    h('div', { class: 'card' }, totp.form, recovery.form, startAgain),
+    h('div', { class: 'card' }, passkey, totp.form, recovery.form, startAgain),
     h('div', { class: 'card' }, h('p', { class: 'auth__switch' }, cancel))));
-  if (canTotp) show('totp');
+  // A passkey first: a look-alike page cannot use it, as it can a code.
+  if (canPasskey) show('passkey');
+  else if (canTotp) show('totp');
   else if (canRecovery) show('recovery');
   else focusHeading(main);
 }

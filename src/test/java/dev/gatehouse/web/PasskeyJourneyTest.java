@@ -25,9 +25,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Passkeys in Account settings in Chromium, with the DevTools protocol's virtual authenticator as the
- * person's passkey provider: add one (which turns 2FA on and shows the recovery codes), a second from
- * another device, rename, remove, and remove the last one after the warning that 2FA goes with it.
+ * Passkeys in Chromium, with the DevTools protocol's virtual authenticator as the person's passkey
+ * provider: in Account settings (add one, which turns 2FA on and shows the recovery codes, a second from
+ * another device, rename, remove, and remove the last one after the warning that 2FA goes with it), and
+ * signing in with the password and a passkey, with the passkey alone, and confirming a change with it.
  *
  * <p>WebAuthn wants a secure context and a domain as relying party id, so this server's public URL is
  * {@code http://localhost:<port>} and the browser goes there, not to 127.0.0.1 as the other tests do.
@@ -144,6 +145,101 @@ class PasskeyJourneyTest extends BrowserTest {
     assertThat(page.getByText("Passkey added: “Work laptop”")).isVisible();
     assertThat(page.getByText("Two-factor authentication turned off (last passkey removed)")).isVisible();
     screenshot("security-log");
+  }
+
+  /**
+   * The issue's journey: add a passkey, sign out, sign in with the password and the passkey, sign out,
+   * sign in with the passkey alone, confirm a security change with it, and remove it.
+   */
+  @Test
+  void sign_in_with_password_and_passkey_then_with_the_passkey_alone_then_remove_it() {
+    CDPSession devtools = context.newCDPSession(page);
+    devtools.send("WebAuthn.enable");
+    String laptop = addVirtualAuthenticator(devtools);
+
+    Ui.signUp(page, "Passkey Person", email, PASSWORD);
+    button(page, "Add a passkey").click();
+    dialog(page, "Add a passkey").getByLabel("Passkey name").fill("Laptop");
+    dialog(page, "Add a passkey").getByRole(AriaRole.BUTTON, new Locator.GetByRoleOptions().setName("Continue")).click();
+    Ui.confirmPassword(page, PASSWORD);
+    assertThat(page.getByText("Two-factor authentication is on with your passkey “Laptop”.")).isVisible();
+    page.navigate("/account");
+    // Nobody at the authenticator: the sign-in page's passkey autofill waits, and the password is used.
+    presence(devtools, laptop, false);
+    Ui.signOut(page);
+    assertThat(page.getByLabel("Email address")).hasAttribute("autocomplete", "username webauthn");
+    screenshot("sign-in-page");
+
+    // Password, then the passkey: offered first, one button.
+    Ui.enterPassword(page, email, PASSWORD);
+    assertThat(page).hasURL(Pattern.compile("/signin/two-factor$"));
+    assertThat(page.getByText("Confirm it’s you with the passkey on this device or your phone.")).isVisible();
+    screenshot("second-step-passkey");
+    presence(devtools, laptop, true);
+    button(page, "Use your passkey").click();
+    assertThat(page).hasURL(Pattern.compile("/account$"));
+    assertThat(heading(page, "Account and security")).isVisible();
+
+    // The passkey alone, from the email field's autofill: the person picks it (the virtual
+    // authenticator, once someone is there, at once), with no password and no second step.
+    presence(devtools, laptop, false);
+    Ui.signOut(page);
+    presence(devtools, laptop, true);
+    page.reload(); // the page asks again, and this time someone is there
+    assertThat(page).hasURL(Pattern.compile("/account$"));
+    assertThat(page.locator(".badge")).hasText("Enabled");
+
+    // And with the button, in a browser without passkey autofill (from its next page load on).
+    presence(devtools, laptop, false);
+    Ui.signOut(page);
+    context.addInitScript("PublicKeyCredential.isConditionalMediationAvailable = async () => false;");
+    page.navigate("/signin");
+    presence(devtools, laptop, true);
+    button(page, "Sign in with a passkey").click();
+    assertThat(page).hasURL(Pattern.compile("/account$"));
+    screenshot("signed-in-with-passkey");
+
+    // A security change: "Confirm it's you" takes the password, then the passkey.
+    page.getByRole(AriaRole.LINK, new com.microsoft.playwright.Page.GetByRoleOptions().setName("View recovery codes")).click();
+    Locator confirm = dialog(page, Ui.CONFIRM_ITS_YOU);
+    confirm.getByLabel("Password", new Locator.GetByLabelOptions().setExact(true)).fill(PASSWORD);
+    confirm.getByRole(AriaRole.BUTTON, new Locator.GetByRoleOptions().setName("Confirm").setExact(true)).click();
+    assertThat(confirm.getByText("Password confirmed. Now use your passkey, or enter a code.")).isVisible();
+    assertThat(confirm.getByLabel("Recovery code")).isVisible();
+    screenshot("sudo-passkey");
+    confirm.getByRole(AriaRole.BUTTON, new Locator.GetByRoleOptions().setName("Use your passkey")).click();
+    assertThat(confirm).isHidden();
+    assertThat(page).hasURL(Pattern.compile("/account/two-factor/recovery-codes$"));
+    assertThat(page.locator(".codes li")).hasCount(10);
+
+    // Remove it: the last second factor, so 2FA goes off after the warning.
+    page.navigate("/account");
+    button(page, "Remove Laptop").click();
+    dialog(page, "Remove your last passkey?").getByRole(AriaRole.BUTTON,
+        new Locator.GetByRoleOptions().setName("Remove and turn off 2FA")).click();
+    assertThat(page.getByText("Passkey removed. Two-factor authentication is off.")).isVisible();
+    assertThat(page.locator(".badge")).hasText("Disabled");
+    screenshot("removed");
+
+    page.navigate("/account/security-log");
+    assertThat(page.getByText("Signed in with a passkey, without a password")).hasCount(2);
+    assertThat(page.getByText("Signed in with a passkey", new com.microsoft.playwright.Page.GetByTextOptions().setExact(true)))
+        .hasCount(1);
+    assertThat(page.getByText("Identity confirmed for a security change with a passkey")).isVisible();
+    screenshot("security-log");
+
+    // Gone from the account: the authenticator still holds it, but it signs nobody in.
+    Ui.signOut(page);
+    button(page, "Sign in with a passkey").click();
+    assertThat(page.getByText("This passkey is not one of this account's passkeys.")).isVisible();
+    assertFalse(devtools.send("WebAuthn.getCredentials", authenticator(laptop)).getAsJsonArray("credentials").isEmpty());
+  }
+
+  /** Whether the virtual authenticator answers at once, as if someone touched it. */
+  private static void presence(CDPSession devtools, String id, boolean present) {
+    JsonObject params = authenticator(id);
+    params.addProperty("enabled", present);
+    devtools.send("WebAuthn.setAutomaticPresenceSimulation", params);
   }
 
   /** A platform authenticator (like Touch ID) that verifies the person and answers without a prompt. */
