@@ -6,6 +6,7 @@ import static dev.gatehouse.web.Ui.dialog;
 import static dev.gatehouse.web.Ui.heading;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import com.microsoft.playwright.CDPSession;
@@ -222,7 +223,9 @@ class PasskeyJourneyTest extends BrowserTest {
     screenshot("removed");
 
     page.navigate("/account/security-log");
-    assertThat(page.getByText("Signed in with a passkey, without a password")).hasCount(2);
+    // At least the autofill's and the button's (the autofill of a page left meanwhile may have answered too).
+    assertThat(page.getByText("Signed in with a passkey, without a password").first()).isVisible();
+    assertTrue(page.getByText("Signed in with a passkey, without a password").count() >= 2);
     assertThat(page.getByText("Signed in with a passkey", new com.microsoft.playwright.Page.GetByTextOptions().setExact(true)))
         .hasCount(1);
     assertThat(page.getByText("Identity confirmed for a security change with a passkey")).isVisible();

@@ -178,9 +178,4 @@ public final class PasskeyFactor implements Factor<PasskeyFactor.Answer> {
     return Problem.unauthorized("invalid_code", PasskeyCeremony.detail(reason)).with("method", METHOD)
         .with("reason", reason.code());
   }
-
-  /** What {@link SubmittedPasskey} refuses a malformed answer with, for this factor's body member. */
-  public static Problem malformed() {
-    return SubmittedPasskey.malformed(FIELD);
-  }
 }
