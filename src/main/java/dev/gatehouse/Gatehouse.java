@@ -196,8 +196,10 @@ public final class Gatehouse {
     List<ProfileSection> profile = new ArrayList<>();
     profile.add(new TwoFactorStatus(pool));
     profile.add(new OrganisationProfile(organisations));
+    boolean allowHttpIssuers = Boolean.parseBoolean(settings.text(OrganisationRoutes.ALLOW_HTTP_ISSUERS, "false"));
     IdentityProviders identityProviders = new IdentityProviders(vertx, envelope,
-        java.time.Duration.ofSeconds(settings.integer(IdentityProviders.DISCOVERY_TTL_SECONDS, 300, 0, 86_400)));
+        java.time.Duration.ofSeconds(settings.integer(IdentityProviders.DISCOVERY_TTL_SECONDS, 300, 0, 86_400)),
+        allowHttpIssuers, Boolean.parseBoolean(settings.text(IdentityProviders.ALLOW_PRIVATE_ISSUERS, "false")));
     String publicUrl = settings.publicUrl().toString();
 
     List<RouteModule> modules = List.of(
@@ -211,7 +213,7 @@ public final class Gatehouse {
             settings.issuer(), proxies, clock),
         new OrganisationRoutes(organisations, identityProviders,
             new DomainVerifier(vertx, settings.text(DomainVerifier.DNS_SERVER, null)), envelope, events, publicUrl,
-            Boolean.parseBoolean(settings.text(OrganisationRoutes.ALLOW_HTTP_ISSUERS, "false")), proxies, clock),
+            allowHttpIssuers, proxies, clock),
         new SsoSignIn(organisations, identityProviders, events, publicUrl, proxies, clock));
 
     // The reaper walks every session; every 10 s instead of every second keeps it off the event

@@ -9,10 +9,6 @@ import dev.gatehouse.http.RouteModule;
 import dev.gatehouse.session.SessionUser;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.auth.User;
-import io.vertx.ext.auth.oauth2.OAuth2AuthorizationURL;
-import io.vertx.ext.auth.oauth2.OAuth2FlowType;
-import io.vertx.ext.auth.oauth2.Oauth2Credentials;
 import io.vertx.ext.auth.prng.VertxContextPRNG;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -27,9 +23,10 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 /**
@@ -46,7 +43,7 @@ public final class SsoSignIn implements RouteModule {
   /** From start to callback; an abandoned sign-in is worthless after this. */
   static final Duration FLOW_LIFETIME = Duration.ofMinutes(10);
   static final Pattern SLUG = Pattern.compile("^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$");
-  private static final List<String> SCOPES = List.of("openid", "email", "profile");
+  private static final String SCOPES = "openid email profile";
   private static final String SIGNED_IN_LANDING = "/account";
   private static final String FAILURE_LANDING = "/signin?sso_error=";
   private static final int MAX_NAME = 100;
@@ -99,17 +96,19 @@ public final class SsoSignIn implements RouteModule {
         .compose(org -> providers.of(org).map(provider -> {
           SsoFlow flow = new SsoFlow(org.id(), org.slug(), random(ctx, 32), random(ctx, 32), random(ctx, 32),
               clock.millis());
-          OAuth2AuthorizationURL request = new OAuth2AuthorizationURL()
-              .setRedirectUri(callbackUrl(publicUrl, org.slug()))
-              .setScopes(SCOPES)
-              .setState(flow.state())
-              .setCodeChallenge(s256(flow.codeVerifier()))
-              .setCodeChallengeMethod("S256")
-              .putAdditionalParameter("nonce", flow.nonce());
-          hint.ifPresent(request::setLoginHint);
+          Map<String, String> request = new LinkedHashMap<>();
+          request.put("response_type", "code");
+          request.put("client_id", provider.clientId());
+          request.put("redirect_uri", callbackUrl(publicUrl, org.slug()));
+          request.put("scope", SCOPES);
+          request.put("state", flow.state());
+          request.put("nonce", flow.nonce());
+          request.put("code_challenge", s256(flow.codeVerifier()));
+          request.put("code_challenge_method", "S256");
+          hint.ifPresent(email -> request.put("login_hint", email));
           // One sign-in at a time per session: starting again replaces (and so cancels) the last one.
           ctx.session().put(SsoFlow.SESSION_KEY, flow.encode());
-          return provider.auth().authorizeURL(request);
+          return provider.authorizeUrl(request);
         }))
         .onSuccess(url -> redirect(ctx, url))
         .onFailure(err -> fail(ctx, slug, err));
@@ -149,8 +148,7 @@ public final class SsoSignIn implements RouteModule {
             return Future.failedFuture(new SsoFailure(SsoFailure.STATE_INVALID, "the organisation changed during sign-in"));
           }
           return providers.of(org)
-              .compose(provider -> exchange(provider, org, code, flow)
-                  .map(user -> checkedClaims(provider, org, user, flow)))
+              .compose(provider -> exchange(provider, org, code, flow))
               .compose(claims -> member(org, claims))
               .compose(person -> organisations.joinThroughSso(org.id(), person.email(), person.name()))
               .compose(joined -> {
@@ -165,33 +163,24 @@ public final class SsoSignIn implements RouteModule {
         .onFailure(err -> fail(ctx, slug, err));
   }
 
-  /** Exchanges the code (with our PKCE verifier) for tokens; vertx-auth verifies the ID token's signature. */
-  private Future<User> exchange(IdentityProviders.Provider provider, Organisation org, String code, SsoFlow flow) {
-    Oauth2Credentials credentials = new Oauth2Credentials()
-        .setFlow(OAuth2FlowType.AUTH_CODE)
-        .setCode(code)
-        .setRedirectUri(callbackUrl(publicUrl, org.slug()))
-        .setCodeVerifier(flow.codeVerifier());
-    return provider.auth().authenticate(credentials)
-        .timeout(IdentityProviders.PROVIDER_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+  /** Exchanges the code (with our PKCE verifier) for the ID token, and checks it in full. */
+  private Future<JsonObject> exchange(IdentityProviders.Provider provider, Organisation org, String code, SsoFlow flow) {
+    return providers.exchange(provider, org.id(), code, callbackUrl(publicUrl, org.slug()), flow.codeVerifier())
         .recover(err -> {
+          if (err instanceof SsoFailure) {
+            return Future.failedFuture(err);
+          }
           if (IdentityProviders.unreachable(err)) {
-            return Future.failedFuture(new SsoFailure(SsoFailure.UNAVAILABLE, "the token endpoint could not be reached"));
+            return Future.failedFuture(new SsoFailure(SsoFailure.UNAVAILABLE, "the token endpoint could not be used: "
+                + IdentityProviders.describe(err)));
           }
           String message = redact(String.valueOf(err.getMessage()), code, flow);
-          String failure = message.contains("expired") ? SsoFailure.TOKEN_INVALID : SsoFailure.EXCHANGE_FAILED;
-          return Future.failedFuture(new SsoFailure(failure, "the provider refused the code: " + message));
+          return Future.failedFuture(new SsoFailure(SsoFailure.EXCHANGE_FAILED, "the provider refused the code: " + message));
+        })
+        .map(claims -> {
+          IdTokenCheck.verify(claims, provider.issuer(), provider.clientId(), flow.nonce(), clock.millis() / 1000);
+          return claims;
         });
-  }
-
-  private JsonObject checkedClaims(IdentityProviders.Provider provider, Organisation org, User user, SsoFlow flow) {
-    JsonObject claims = user.attributes().getJsonObject("idToken");
-    if (claims == null && user.attributes().containsKey("missing-kid")) {
-      // The provider signs with a key we have not seen: it rotated its keys. Discover afresh next time.
-      providers.evict(org.id());
-    }
-    IdTokenCheck.verify(claims, provider.issuer(), provider.clientId(), flow.nonce(), clock.millis() / 1000);
-    return claims;
   }
 
   /** Whom the provider vouched for: a verified email at one of the organisation's verified domains. */

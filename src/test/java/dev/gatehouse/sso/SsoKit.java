@@ -45,9 +45,13 @@ public final class SsoKit implements AutoCloseable {
     this.dns = dns;
   }
 
-  /** Server settings the SSO tests need: our DNS, and http:// issuers (the mock provider is plain http). */
+  /**
+   * Server settings the SSO tests need: our DNS, and http:// issuers on private addresses (the mock
+   * provider is plain http on 127.0.0.1).
+   */
   public static JsonObject settings(FakeDns dns) {
-    return new JsonObject().put(DomainVerifier.DNS_SERVER, dns.address()).put(OrganisationRoutes.ALLOW_HTTP_ISSUERS, "true");
+    return new JsonObject().put(DomainVerifier.DNS_SERVER, dns.address()).put(OrganisationRoutes.ALLOW_HTTP_ISSUERS, "true")
+        .put(IdentityProviders.ALLOW_PRIVATE_ISSUERS, "true");
   }
 
   /** An organisation, its owner (signed in, with sudo) and its provider. */
