@@ -19,7 +19,6 @@ const ADMIN = ' If it happens again, ask your administrator to check the SSO set
 // Why single sign-on stopped (/signin?sso_error=code), and organisation settings refused.
 const WORDS = {
   sso_not_found: 'No organisation signs in with SSO there. Check what you typed, or use your password.',
-  sso_cross_site: 'Another website tried to start this sign-in, so we stopped it.' + AGAIN,
   sso_state_invalid: 'This sign-in does not match the one started in this browser (used already, or from another tab).' + AGAIN,
   sso_expired: 'The sign-in took longer than 10 minutes.' + AGAIN,
   sso_denied: 'Your identity provider did not let you in, or the sign-in was cancelled.' + AGAIN,

@@ -22,6 +22,12 @@ function render(ctx) {
     if (!who.input.value && ctx.email().includes('@')) who.input.value = ctx.email();
     who.input.focus();
   });
+  // An old start link (/sso/{slug}/start) lands on /signin?sso={slug}: offer that organisation.
+  const slug = new URLSearchParams(location.search).get('sso');
+  if (slug) {
+    who.input.value = slug;
+    queueMicrotask(() => open.click());
+  }
 
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -33,7 +39,7 @@ function render(ctx) {
       try {
         const found = await api.get(`/api/sso/discover?${query}`);
         const name = found.organisation ? found.organisation.name : 'your organisation';
-        if (ctx.goTo(found.ssoUrl)) return announce(`Taking you to the sign-in page of ${name}…`);
+        if (await ctx.startSso(found.ssoUrl)) return announce(`Taking you to the sign-in page of ${name}…`);
         return showFieldError(who, 'Single sign-on did not work. Please start again.');
       } catch (error) {
         return showError(error, { f: error.status === 404 || error.status === 400 ? who : null, banner, button: submit });

@@ -5,7 +5,7 @@ import { h, flash } from '../dom.js';
 import { ssoMessage } from '../problems.js';
 import { navigate } from '../router.js';
 import { emailField, passwordField, formError, busy, showError, clearErrors, showFieldError } from '../forms.js';
-import { signInMethods, goTo } from '../signin-methods.js';
+import { signInMethods, startSso } from '../signin-methods.js';
 import { loadMe } from '../session.js';
 import { rememberPendingSignIn } from './two-factor.js';
 
@@ -39,14 +39,18 @@ export async function signInScreen(main, { state }) {
       } catch (error) {
         if (error.code === 'sso_required' && error.problem.ssoUrl) {
           banner.textContent = 'Your organisation signs in with single sign-on. Taking you there…';
-          if (goTo(error.problem.ssoUrl)) return undefined;
+          try {
+            if (await startSso(error.problem.ssoUrl)) return undefined;
+          } catch (started) {
+            return showError(started, { banner, button: submit });
+          }
         }
         return showError(error, { f: error.code === 'invalid_credentials' || error.status === 429 ? password : null, banner, button: submit, clearValue: true });
       }
     });
   });
 
-  const others = signInMethods.map((method) => method.render({ email: () => email.input.value.trim(), goTo }));
+  const others = signInMethods.map((method) => method.render({ email: () => email.input.value.trim(), startSso }));
 
   main.append(h('div', { class: 'auth' },
     h('h1', { class: 'auth__title', text: 'Sign in to Gatehouse' }),

@@ -11,8 +11,6 @@ final class SsoFailure extends RuntimeException {
 
   /** No organisation by that slug, or SSO is off for it. */
   static final String NOT_FOUND = "sso_not_found";
-  /** Another site tried to start an SSO sign-in in this browser. */
-  static final String CROSS_SITE = "sso_cross_site";
   /** The callback's state is missing, wrong, already used, or from another browser. */
   static final String STATE_INVALID = "sso_state_invalid";
   /** The sign-in took longer than {@link SsoSignIn#FLOW_LIFETIME}. */

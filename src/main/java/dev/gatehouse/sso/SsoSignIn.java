@@ -4,6 +4,7 @@ import dev.gatehouse.account.Accounts;
 import dev.gatehouse.audit.SecurityEvents;
 import dev.gatehouse.db.Database;
 import dev.gatehouse.http.ClientInfo;
+import dev.gatehouse.http.JsonBody;
 import dev.gatehouse.http.Problem;
 import dev.gatehouse.http.RouteModule;
 import dev.gatehouse.session.SessionUser;
@@ -33,9 +34,10 @@ import java.util.regex.Pattern;
  * Signing in through an organisation's OpenID Connect provider: the authorization code flow with
  * state, nonce and PKCE (S256), all kept in the server-side session and used once. A member the
  * provider vouches for (a verified email at one of the organisation's verified domains) is signed
- * in with no second step, even with 2FA on: the seed's "2FA is not used when SSO is enabled". Every
- * failure sends the browser back to the sign-in page with {@code ?sso_error=code}, signs nobody in,
- * and is logged without the code, token, state or secret.
+ * in with no second step, even with 2FA on: the seed's "2FA is not used when SSO is enabled". The
+ * web app starts with a POST; every failure of the callback sends the browser back to the sign-in
+ * page with {@code ?sso_error=code}, signs nobody in, and is logged without the code, token, state
+ * or secret.
  */
 public final class SsoSignIn implements RouteModule {
 
@@ -67,7 +69,8 @@ public final class SsoSignIn implements RouteModule {
 
   @Override
   public void mount(Router router) {
-    router.get("/sso/:slug/start").handler(this::start);
+    router.post("/sso/:slug/start").handler(this::start);
+    router.get("/sso/:slug/start").handler(this::startPage);
     router.get("/sso/:slug/callback").handler(this::callback);
     router.get("/api/sso/discover").handler(this::discover);
   }
@@ -77,20 +80,21 @@ public final class SsoSignIn implements RouteModule {
     return publicUrl + "/sso/" + slug + "/callback";
   }
 
-  /** The start URL the sign-in page sends a person to, with their email as a hint for the provider. */
+  /** Where the sign-in page starts SSO (with a POST), with the person's email as a hint for the provider. */
   static String startUrl(String slug, String email) {
     String path = "/sso/" + slug + "/start";
     return email == null ? path : path + "?login_hint=" + URLEncoder.encode(email, StandardCharsets.UTF_8);
   }
 
+  /**
+   * {@code POST /sso/{slug}/start}: begins a sign-in through the organisation's provider and answers
+   * where to send the browser, {@code {location}}. A POST carrying the CSRF token (docs/security.md
+   * 37): another site cannot start a sign-in in someone's browser and have it end signed in as
+   * whoever that site's provider hands out (login CSRF).
+   */
   private void start(RoutingContext ctx) {
+    JsonBody.read(ctx);
     String slug = ctx.pathParam("slug");
-    if ("cross-site".equals(ctx.request().getHeader("Sec-Fetch-Site"))) {
-      // Another site sending a browser here would sign it in to whatever account that site's
-      // provider hands out (login CSRF). People arrive from our own page, a bookmark or a typed URL.
-      fail(ctx, slug, new SsoFailure(SsoFailure.CROSS_SITE, "the start was requested by another site"));
-      return;
-    }
     Optional<String> hint = Accounts.normaliseEmail(ctx.queryParams().get("login_hint"));
     enabledOrganisation(slug)
         .compose(org -> providers.of(org).map(provider -> {
@@ -110,8 +114,29 @@ public final class SsoSignIn implements RouteModule {
           ctx.session().put(SsoFlow.SESSION_KEY, flow.encode());
           return provider.authorizeUrl(request);
         }))
-        .onSuccess(url -> redirect(ctx, url))
-        .onFailure(err -> fail(ctx, slug, err));
+        .onSuccess(url -> ctx.response().putHeader("Cache-Control", "no-store")
+            .putHeader("Content-Type", "application/json").end(new JsonObject().put("location", url).encode()))
+        .onFailure(err -> ctx.fail(refusedStart(slug, err)));
+  }
+
+  /** A GET of the start address (an old bookmark, a link from anywhere) starts nothing: the sign-in page offers it. */
+  private void startPage(RoutingContext ctx) {
+    String slug = ctx.pathParam("slug");
+    redirect(ctx, slug != null && SLUG.matcher(slug).matches() ? "/signin?sso=" + slug : "/signin");
+  }
+
+  private static Throwable refusedStart(String slug, Throwable err) {
+    if (!(err instanceof SsoFailure failure)) {
+      if (!Database.isUnavailable(err)) {
+        LOG.error("SSO sign-in via {} could not start", printable(slug, 40), err);
+      }
+      return err;
+    }
+    LOG.warn("SSO sign-in via {} refused ({}): {}", printable(slug, 40), failure.code(), failure.getMessage());
+    return SsoFailure.NOT_FOUND.equals(failure.code())
+        ? new Problem(404, failure.code(), "Not found", "No organisation signs in with SSO there.")
+        : new Problem(503, failure.code(), "Service unavailable", "The organisation's identity provider cannot be used "
+            + "right now.").header("Retry-After", "10");
   }
 
   private void callback(RoutingContext ctx) {

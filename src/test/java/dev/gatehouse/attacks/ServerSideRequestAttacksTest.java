@@ -115,9 +115,9 @@ class ServerSideRequestAttacksTest {
       s.executeUpdate();
     }
     Browser browser = guarded.browser();
-    Response start = browser.get("/sso/" + org.slug() + "/start");
-    assertEquals(302, start.status(), start.toString());
-    assertEquals("/signin?sso_error=sso_unavailable", start.header("Location"));
+    Response start = SsoKit.start(browser, org.slug());
+    assertEquals(503, start.status(), start.toString());
+    assertEquals("sso_unavailable", start.code());
     assertFalse(contacted(org.provider()), "the provider on 127.0.0.1 never saw a request");
   }
 

@@ -102,14 +102,19 @@ public final class SsoKit implements AutoCloseable {
         .put("clientId", org.clientId()).put("clientSecret", org.clientSecret()).put("enabled", on)));
   }
 
+  /** Starts SSO as the web app does: a POST with the CSRF token, answered with where the provider is. */
+  public static Response start(Browser browser, String slug) {
+    return browser.post("/sso/" + slug + "/start", new JsonObject());
+  }
+
   /**
    * Start → the provider's authorize endpoint (followed with a plain client, as a browser would) →
    * the URI the provider sends the browser back to, with code and state. The callback is not called.
    */
   public URI authorize(Browser browser, Org org) {
-    Response start = browser.get("/sso/" + org.slug() + "/start");
-    assertEquals(302, start.status(), start.toString());
-    URI authorize = URI.create(start.header("Location"));
+    Response start = start(browser, org.slug());
+    assertEquals(200, start.status(), start.toString());
+    URI authorize = URI.create(start.json().getString("location"));
     Map<String, String> query = query(authorize);
     assertEquals("S256", query.get("code_challenge_method"));
     assertNotNull(query.get("code_challenge"));

@@ -154,7 +154,7 @@ class SsoPagesTest extends BrowserTest {
     screenshot("sso-email-outside-domains");
 
     // Every code the server sends back reads as a sentence, never as the code.
-    for (String code : List.of("sso_not_found", "sso_cross_site", "sso_state_invalid", "sso_expired", "sso_denied",
+    for (String code : List.of("sso_not_found", "sso_state_invalid", "sso_expired", "sso_denied",
         "sso_exchange_failed", "sso_token_invalid", "sso_email_unverified", "sso_email_outside_domains",
         "sso_unavailable", "sso_failed", "server_unavailable", "no_such_code")) {
       page.navigate("/signin?sso_error=" + code);
