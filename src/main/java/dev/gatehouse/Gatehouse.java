@@ -28,6 +28,7 @@ import dev.gatehouse.factor.totp.TwoFactorSettings;
 import dev.gatehouse.factor.totp.TwoFactorStatus;
 import io.vertx.ext.web.templ.handlebars.HandlebarsTemplateEngine;
 import dev.gatehouse.signin.SignInFlow;
+import dev.gatehouse.signin.SignInHook;
 import dev.gatehouse.signin.SsoPolicy;
 import dev.gatehouse.sso.DomainVerifier;
 import dev.gatehouse.sso.IdentityProviders;
@@ -35,6 +36,8 @@ import dev.gatehouse.sso.OrganisationProfile;
 import dev.gatehouse.sso.OrganisationRoutes;
 import dev.gatehouse.sso.OrganisationSsoPolicy;
 import dev.gatehouse.sso.Organisations;
+import dev.gatehouse.sso.SsoIdentities;
+import dev.gatehouse.sso.SsoLinks;
 import dev.gatehouse.sso.SsoSignIn;
 import dev.gatehouse.throttle.Budgets;
 import dev.gatehouse.throttle.CodeBudgets;
@@ -192,7 +195,11 @@ public final class Gatehouse {
     SecondFactor secondFactor = new SecondFactors(List.of(new TotpFactor(pool, totp),
         new RecoveryCodeFactor(pool, recoveryCodes, events)));
     Organisations organisations = new Organisations(pool);
-    SsoPolicy sso = new OrganisationSsoPolicy(organisations);
+    SsoIdentities ssoIdentities = new SsoIdentities(pool, accounts, organisations, events);
+    SsoLinks ssoLinks = new SsoLinks(ssoIdentities, events, clock);
+    SsoPolicy sso = new OrganisationSsoPolicy(organisations, ssoLinks);
+    // What a completed sign-in does in the browser's session, in this order.
+    SignInHook signedIn = SignInHook.all(List.of(ssoLinks));
     List<ProfileSection> profile = new ArrayList<>();
     profile.add(new TwoFactorStatus(pool));
     profile.add(new OrganisationProfile(organisations));
@@ -204,7 +211,7 @@ public final class Gatehouse {
 
     List<RouteModule> modules = List.of(
         new SignInFlow(accounts, hasher, new GuardedSecondFactor(secondFactor, codeBudgets, events), sso, events,
-            new PasswordGuard(budgets.passwordAccount(), budgets.passwordAddress(), events), proxies, clock),
+            new PasswordGuard(budgets.passwordAccount(), budgets.passwordAddress(), events), signedIn, proxies, clock),
         new AccountRoutes(accounts, hasher, PasswordPolicy.load(), events, profile,
             new SudoGuard(budgets.sudo(), events), proxies, clock),
         new DisableGuard(codeBudgets, secondFactor, proxies, clock),
@@ -214,7 +221,8 @@ public final class Gatehouse {
         new OrganisationRoutes(organisations, identityProviders,
             new DomainVerifier(vertx, settings.text(DomainVerifier.DNS_SERVER, null)), envelope, events, publicUrl,
             allowHttpIssuers, proxies, clock),
-        new SsoSignIn(organisations, identityProviders, events, publicUrl, proxies, clock));
+        new SsoSignIn(organisations, ssoIdentities, ssoLinks, identityProviders, events, publicUrl, proxies, clock),
+        ssoLinks);
 
     // The reaper walks every session; every 10 s instead of every second keeps it off the event
     // loops' profile (12 % of samples at 30,000 sessions). An idle session may outlive its 30

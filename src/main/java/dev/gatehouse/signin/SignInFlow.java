@@ -39,17 +39,20 @@ public final class SignInFlow implements RouteModule {
   private final SsoPolicy sso;
   private final SecurityEvents events;
   private final PasswordGuard passwordGuard;
+  private final SignInHook signedIn;
   private final List<String> trustedProxies;
   private final Clock clock;
 
   public SignInFlow(Accounts accounts, PasswordHasher hasher, SecondFactor secondFactor, SsoPolicy sso,
-                    SecurityEvents events, PasswordGuard passwordGuard, List<String> trustedProxies, Clock clock) {
+                    SecurityEvents events, PasswordGuard passwordGuard, SignInHook signedIn, List<String> trustedProxies,
+                    Clock clock) {
     this.accounts = accounts;
     this.hasher = hasher;
     this.secondFactor = secondFactor;
     this.sso = sso;
     this.events = events;
     this.passwordGuard = passwordGuard;
+    this.signedIn = signedIn;
     this.trustedProxies = trustedProxies;
     this.clock = clock;
   }
@@ -72,12 +75,12 @@ public final class SignInFlow implements RouteModule {
         .compose(attempt -> checkPassword(attempt, email, password, client))
         .compose(user -> {
           rehashIfNeeded(user, password);
-          return sso.requiredFor(user.id()).compose(ssoUrl -> {
+          return sso.requiredFor(ctx, user.id()).compose(ssoUrl -> {
             if (ssoUrl.isPresent()) {
               return Future.failedFuture(Problem.forbidden("sso_required",
                   "Your organisation signs in through its identity provider.").with("ssoUrl", ssoUrl.get()));
             }
-            return secondFactor.methods(user.id()).map(methods -> afterPassword(ctx, user, methods, client));
+            return secondFactor.methods(user.id()).compose(methods -> afterPassword(ctx, user, methods, client));
           });
         })
         .onSuccess(response -> ctx.json(response))
@@ -107,14 +110,15 @@ public final class SignInFlow implements RouteModule {
     });
   }
 
-  private JsonObject afterPassword(RoutingContext ctx, Account user, List<String> methods, ClientInfo client) {
+  private Future<JsonObject> afterPassword(RoutingContext ctx, Account user, List<String> methods, ClientInfo client) {
     if (methods.isEmpty()) {
       SessionUser.signIn(ctx, user.id(), "password", clock);
       events.record(user.id(), SecurityEvents.SIGNED_IN, client, new JsonObject().put("method", "password"));
-      return new JsonObject().put("state", "signed_in").put("methods", new JsonArray());
+      return signedIn.signedIn(ctx, user.id(), client)
+          .map(new JsonObject().put("state", "signed_in").put("methods", new JsonArray()));
     }
     SessionUser.startPending(ctx, user.id(), clock);
-    return new JsonObject().put("state", "two_factor_required").put("methods", new JsonArray(methods));
+    return Future.succeededFuture(new JsonObject().put("state", "two_factor_required").put("methods", new JsonArray(methods)));
   }
 
   private void secondStep(RoutingContext ctx) {
@@ -146,6 +150,7 @@ public final class SignInFlow implements RouteModule {
           }
           SessionUser.signIn(ctx, user, verified.method(), clock);
           events.record(user, SecurityEvents.SIGNED_IN, client, new JsonObject().put("method", verified.method()))
+              .compose(v -> signedIn.signedIn(ctx, user, client))
               .onComplete(v -> ctx.json(new JsonObject().put("state", "signed_in").mergeIn(verified.response())));
         })
         .onFailure(err -> {

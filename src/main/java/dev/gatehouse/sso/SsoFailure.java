@@ -25,6 +25,8 @@ final class SsoFailure extends RuntimeException {
   static final String EMAIL_UNVERIFIED = "sso_email_unverified";
   /** The email is not at one of the organisation's verified domains. */
   static final String EMAIL_OUTSIDE_DOMAINS = "sso_email_outside_domains";
+  /** The address belongs to an account that is bound to another identity (or signs in another way): nothing linked. */
+  static final String ACCOUNT_CONFLICT = "sso_account_conflict";
   /** The provider cannot be reached, or its discovery document is unusable. */
   static final String UNAVAILABLE = "sso_unavailable";
   /** Anything else (our database, a bug): logged as an error. */

@@ -34,7 +34,8 @@ import java.util.regex.Pattern;
  * Signing in through an organisation's OpenID Connect provider: the authorization code flow with
  * state, nonce and PKCE (S256), all kept in the server-side session and used once. A member the
  * provider vouches for (a verified email at one of the organisation's verified domains) is signed
- * in with no second step, even with 2FA on: the seed's "2FA is not used when SSO is enabled". The
+ * in with no second step, even with 2FA on: the seed's "2FA is not used when SSO is enabled"; who
+ * that is goes by the provider's subject, never by the email alone ({@link SsoIdentities}). The
  * web app starts with a POST; every failure of the callback sends the browser back to the sign-in
  * page with {@code ?sso_error=code}, signs nobody in, and is logged without the code, token, state
  * or secret.
@@ -51,15 +52,19 @@ public final class SsoSignIn implements RouteModule {
   private static final int MAX_NAME = 100;
 
   private final Organisations organisations;
+  private final SsoIdentities identities;
+  private final SsoLinks links;
   private final IdentityProviders providers;
   private final SecurityEvents events;
   private final String publicUrl;
   private final List<String> trustedProxies;
   private final Clock clock;
 
-  public SsoSignIn(Organisations organisations, IdentityProviders providers, SecurityEvents events, String publicUrl,
-                   List<String> trustedProxies, Clock clock) {
+  public SsoSignIn(Organisations organisations, SsoIdentities identities, SsoLinks links, IdentityProviders providers,
+                   SecurityEvents events, String publicUrl, List<String> trustedProxies, Clock clock) {
     this.organisations = organisations;
+    this.identities = identities;
+    this.links = links;
     this.providers = providers;
     this.events = events;
     this.publicUrl = publicUrl.endsWith("/") ? publicUrl.substring(0, publicUrl.length() - 1) : publicUrl;
@@ -173,18 +178,26 @@ public final class SsoSignIn implements RouteModule {
             return Future.failedFuture(new SsoFailure(SsoFailure.STATE_INVALID, "the organisation changed during sign-in"));
           }
           return providers.of(org)
-              .compose(provider -> exchange(provider, org, code, flow))
-              .compose(claims -> member(org, claims))
-              .compose(person -> organisations.joinThroughSso(org.id(), person.email(), person.name()))
-              .compose(joined -> {
+              .compose(provider -> exchange(provider, org, code, flow)
+                  .compose(claims -> member(org, claims).map(person -> new SsoIdentities.Vouched(org.id(),
+                      provider.issuer(), (String) claims.getValue("sub"), person.email(), person.name()))))
+              .compose(identities::resolve)
+              .compose(outcome -> {
                 if (session.isDestroyed()) {
                   return Future.failedFuture(new SsoFailure(SsoFailure.STATE_INVALID, "the session ended during sign-in"));
                 }
-                SessionUser.signInThroughSso(ctx, joined.userId(), clock);
-                return record(joined, org, client);
+                if (outcome instanceof SsoIdentities.ProveFirst proveFirst) {
+                  return links.await(ctx, org, proveFirst, client);
+                }
+                if (outcome instanceof SsoIdentities.Refused refused) {
+                  return Future.failedFuture(new SsoFailure(SsoFailure.ACCOUNT_CONFLICT, refused.reason()));
+                }
+                SsoIdentities.SignIn signIn = (SsoIdentities.SignIn) outcome;
+                SessionUser.signInThroughSso(ctx, signIn.user(), clock);
+                return record(signIn, org, client).map(SIGNED_IN_LANDING);
               });
         })
-        .onSuccess(joined -> redirect(ctx, SIGNED_IN_LANDING))
+        .onSuccess(landing -> redirect(ctx, landing))
         .onFailure(err -> fail(ctx, slug, err));
   }
 
@@ -208,11 +221,11 @@ public final class SsoSignIn implements RouteModule {
         });
   }
 
-  /** Whom the provider vouched for: a verified email at one of the organisation's verified domains. */
-  private record Vouched(String email, String name) {
+  /** What the provider says about whom it vouched for: a verified email at one of the organisation's verified domains. */
+  private record Person(String email, String name) {
   }
 
-  private Future<Vouched> member(Organisation org, JsonObject claims) {
+  private Future<Person> member(Organisation org, JsonObject claims) {
     Object raw = claims.getValue("email");
     Optional<String> email = raw instanceof String s ? Accounts.normaliseEmail(s) : Optional.empty();
     if (email.isEmpty()) {
@@ -225,26 +238,26 @@ public final class SsoSignIn implements RouteModule {
     if (domain.isEmpty()) {
       return Future.failedFuture(new SsoFailure(SsoFailure.EMAIL_OUTSIDE_DOMAINS, "the email has no usable domain"));
     }
-    Vouched person = new Vouched(email.get(), displayName(claims, email.get()));
+    Person person = new Person(email.get(), displayName(claims, email.get()));
     return organisations.hasVerifiedDomain(org.id(), domain.get()).compose(ours -> ours ? Future.succeededFuture(person)
         : Future.failedFuture(new SsoFailure(SsoFailure.EMAIL_OUTSIDE_DOMAINS,
             "the email's domain " + domain.get() + " is not a verified domain of the organisation")));
   }
 
   /** Writes the security events one after the other, so the log reads in the order things happened. */
-  private Future<Void> record(Organisations.Joined joined, Organisation org, ClientInfo client) {
+  private Future<Void> record(SsoIdentities.SignIn joined, Organisation org, ClientInfo client) {
     JsonObject via = new JsonObject().put("method", "sso").put("organisation", org.name());
     Future<Void> chain = Future.succeededFuture();
     if (joined.accountCreated()) {
-      chain = chain.compose(v -> events.record(joined.userId(), SecurityEvents.SIGNED_UP, client, via.copy()));
+      chain = chain.compose(v -> events.record(joined.user(), SecurityEvents.SIGNED_UP, client, via.copy()));
     }
     if (joined.joinedNow()) {
-      chain = chain.compose(v -> events.record(joined.userId(), OrganisationRoutes.JOINED, client,
+      chain = chain.compose(v -> events.record(joined.user(), OrganisationRoutes.JOINED, client,
           new JsonObject().put("organisation", org.name()).put("role", joined.role())));
     }
     LOG.info("Signed in through the SSO provider of organisation {}{}", org.slug(),
         joined.accountCreated() ? " (new account)" : "");
-    return chain.compose(v -> events.record(joined.userId(), SecurityEvents.SIGNED_IN, client, via));
+    return chain.compose(v -> events.record(joined.user(), SecurityEvents.SIGNED_IN, client, via));
   }
 
   /** {@code GET /api/sso/discover?email=…|slug=…}: answers from domains and slugs only, never from accounts. */

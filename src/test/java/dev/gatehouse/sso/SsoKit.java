@@ -134,20 +134,41 @@ public final class SsoKit implements AutoCloseable {
     }
   }
 
-  /** Calls the callback with the browser, the provider issuing a token with these claims for the code. */
+  /**
+   * Calls the callback with the browser, the provider issuing a token with these claims for the
+   * code, for the subject the provider keeps for that email ({@link #subjectOf}).
+   */
   public Response callback(Browser browser, Org org, URI back, Map<String, Object> claims) {
     return callback(browser, org, back, claims, 3600);
   }
 
   public Response callback(Browser browser, Org org, URI back, Map<String, Object> claims, long expirySeconds) {
-    org.provider().enqueueCallback(new DefaultOAuth2TokenCallback(org.slug(), "subject-" + UUID.randomUUID(), "JWT",
-        null, claims, expirySeconds));
+    Object email = claims.get("email");
+    return callback(browser, org, back, email instanceof String e ? subjectOf(e) : "subject-" + UUID.randomUUID(),
+        claims, expirySeconds);
+  }
+
+  /** As {@link #callback}, for a subject of the test's choosing (a provider's own, stable name for a person). */
+  public Response callback(Browser browser, Org org, URI back, String subject, Map<String, Object> claims,
+                           long expirySeconds) {
+    org.provider().enqueueCallback(new DefaultOAuth2TokenCallback(org.slug(), subject, "JWT", null, claims,
+        expirySeconds));
     return browser.get(pathAndQuery(back));
   }
 
   /** The whole dance for a person the provider vouches for. */
   public Response signIn(Browser browser, Org org, String email) {
     return callback(browser, org, authorize(browser, org), vouched(email));
+  }
+
+  /** The whole dance for the provider's person {@code subject}, who has this email there now. */
+  public Response signIn(Browser browser, Org org, String email, String subject) {
+    return callback(browser, org, authorize(browser, org), subject, vouched(email), 3600);
+  }
+
+  /** The subject a provider keeps for a person, as the tests' providers name them: one per address. */
+  public static String subjectOf(String email) {
+    return "subject-" + email.toLowerCase(java.util.Locale.ROOT);
   }
 
   public static Map<String, Object> vouched(String email) {

@@ -111,7 +111,7 @@ class SsoSignInTest {
   }
 
   @Test
-  void a_member_with_two_factor_on_is_not_asked_for_a_code() {
+  void a_member_with_two_factor_on_links_once_and_is_then_not_asked_for_a_code() {
     Org org = kit.organisation(false);
     String email = org.email("dana");
     Browser dana = server.browser();
@@ -129,6 +129,14 @@ class SsoSignInTest {
     assertEquals("two_factor_required", password.json().getString("state"), "2FA is on for this account");
 
     kit.switchSso(org, true);
+    // Her account has a password: the first SSO sign-in links only once she proves it, code and all.
+    Browser linking = server.browser();
+    assertEquals("/signin?sso_link=1", kit.signIn(linking, org, email).header("Location"));
+    assertEquals("two_factor_required", ok(200, linking.signIn(email, SsoKit.PASSWORD)).json().getString("state"));
+    CLOCK.advance(Duration.ofSeconds(30));
+    ok(200, linking.post("/api/session/two-factor",
+        new JsonObject().put("code", Totp.STANDARD.codeAt(key, CLOCK.instant().getEpochSecond()))));
+
     Browser browser = server.browser();
     Response done = kit.signIn(browser, org, email);
 
