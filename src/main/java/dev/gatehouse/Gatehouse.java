@@ -13,6 +13,7 @@ import dev.gatehouse.db.Migrations;
 import dev.gatehouse.http.HttpVerticle;
 import dev.gatehouse.http.RouteModule;
 import dev.gatehouse.load.BenchRoutes;
+import dev.gatehouse.crypto.DeviceCookieKey;
 import dev.gatehouse.crypto.Envelope;
 import dev.gatehouse.crypto.KeyRing;
 import dev.gatehouse.crypto.LookupHash;
@@ -41,6 +42,7 @@ import dev.gatehouse.sso.SsoLinks;
 import dev.gatehouse.sso.SsoSignIn;
 import dev.gatehouse.throttle.Budgets;
 import dev.gatehouse.throttle.CodeBudgets;
+import dev.gatehouse.throttle.DeviceCookies;
 import dev.gatehouse.throttle.DisableGuard;
 import dev.gatehouse.throttle.GuardedSecondFactor;
 import dev.gatehouse.throttle.PasswordGuard;
@@ -198,8 +200,9 @@ public final class Gatehouse {
     SsoIdentities ssoIdentities = new SsoIdentities(pool, accounts, organisations, events);
     SsoLinks ssoLinks = new SsoLinks(ssoIdentities, events, clock);
     SsoPolicy sso = new OrganisationSsoPolicy(organisations, ssoLinks);
+    DeviceCookies deviceCookies = new DeviceCookies(new DeviceCookieKey(keys), accounts, settings.https());
     // What a completed sign-in does in the browser's session, in this order.
-    SignInHook signedIn = SignInHook.all(List.of(ssoLinks));
+    SignInHook signedIn = SignInHook.all(List.of(ssoLinks, deviceCookies));
     List<ProfileSection> profile = new ArrayList<>();
     profile.add(new TwoFactorStatus(pool));
     profile.add(new OrganisationProfile(organisations));
@@ -211,7 +214,8 @@ public final class Gatehouse {
 
     List<RouteModule> modules = List.of(
         new SignInFlow(accounts, hasher, new GuardedSecondFactor(secondFactor, codeBudgets, events), sso, events,
-            new PasswordGuard(budgets.passwordAccount(), budgets.passwordAddress(), events), signedIn, proxies, clock),
+            new PasswordGuard(budgets.passwordAccount(), budgets.passwordAddress(), budgets.passwordDevice(), deviceCookies,
+                events), signedIn, proxies, clock),
         new AccountRoutes(accounts, hasher, PasswordPolicy.load(), events, profile,
             new SudoGuard(budgets.sudo(), events), proxies, clock),
         new DisableGuard(codeBudgets, secondFactor, proxies, clock),

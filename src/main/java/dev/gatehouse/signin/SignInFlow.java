@@ -71,7 +71,7 @@ public final class SignInFlow implements RouteModule {
     ClientInfo client = ClientInfo.of(ctx, trustedProxies);
     Optional<String> email = Accounts.normaliseEmail(emailInput);
     // Budgets first: a blocked attacker costs no hash, and unknown emails are charged like known ones.
-    passwordGuard.begin(email, client)
+    passwordGuard.begin(ctx, email, client)
         .compose(attempt -> checkPassword(attempt, email, password, client))
         .compose(user -> {
           rehashIfNeeded(user, password);
