@@ -5,7 +5,8 @@
 #
 # Uses the server's configuration: GATEHOUSE_DATABASE_URL when set, otherwise the embedded PostgreSQL
 # in GATEHOUSE_DATA_DIR (default ./data; stop a server running on it first, or point
-# GATEHOUSE_DATABASE_URL at the port it logged: postgresql://postgres@127.0.0.1:PORT/postgres).
+# GATEHOUSE_DATABASE_URL at the port it logged, with the password kept in data/postgres.password:
+# postgresql://postgres:$(cat data/postgres.password)@127.0.0.1:PORT/postgres).
 # Refuses a database that holds users it did not seed, unless --force.
 set -euo pipefail
 cd "$(dirname "$0")/.."

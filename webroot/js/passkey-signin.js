@@ -14,8 +14,9 @@ async function signIn(ctx, passkey) {
     await api.post('/api/session/passkey', { passkey });
   } catch (error) {
     // Members of an organisation that requires SSO go to its provider, as with a password.
-    if (error.code === 'sso_required' && error.problem.ssoUrl && ctx.goTo(error.problem.ssoUrl)) {
-      return announce('Your organisation signs in with single sign-on. Taking you there…');
+    if (error.code === 'sso_required' && error.problem.ssoUrl) {
+      announce('Your organisation signs in with single sign-on. Taking you there…');
+      if (await ctx.startSso(error.problem.ssoUrl)) return undefined;
     }
     throw error;
   }

@@ -19,7 +19,6 @@ const ADMIN = ' If it happens again, ask your administrator to check the SSO set
 // Why single sign-on stopped (/signin?sso_error=code), and organisation settings refused.
 const WORDS = {
   sso_not_found: 'No organisation signs in with SSO there. Check what you typed, or use your password.',
-  sso_cross_site: 'Another website tried to start this sign-in, so we stopped it.' + AGAIN,
   sso_state_invalid: 'This sign-in does not match the one started in this browser (used already, or from another tab).' + AGAIN,
   sso_expired: 'The sign-in took longer than 10 minutes.' + AGAIN,
   sso_denied: 'Your identity provider did not let you in, or the sign-in was cancelled.' + AGAIN,
@@ -27,6 +26,7 @@ const WORDS = {
   sso_token_invalid: 'Your identity provider’s answer failed our checks, so nobody was signed in.' + AGAIN + ADMIN,
   sso_email_unverified: 'Your identity provider did not confirm your email address, so it cannot sign you in.',
   sso_email_outside_domains: 'Your email address is not at one of your organisation’s verified domains, so its SSO cannot sign you in.',
+  sso_account_conflict: 'An account with your email address already exists and signs in another way, so single sign-on cannot use it. Ask your organisation’s owner.',
   sso_unavailable: 'Your organisation’s identity provider cannot be reached. Please try again in a few minutes.',
   sso_failed: 'Single sign-on failed on our side. Please try again in a moment.',
   server_unavailable: 'Gatehouse can’t reach its database right now. Please try again in a moment.',

@@ -42,6 +42,8 @@ const LABELS = {
   recovery_codes_downloaded: 'Recovery codes downloaded',
   recovery_codes_printed: 'Recovery codes printed',
   recovery_codes_regenerated: 'New recovery codes generated',
+  sso_link_requested: 'Single sign-on asked to be linked to this account (nothing linked until you sign in with your password)',
+  sso_linked: 'Single sign-on linked to this account',
 };
 
 // Details the label already says, or that say nothing to a person.

@@ -6,15 +6,17 @@ import { navigate, focusHeading } from '../router.js';
 import { totpField, recoveryCodeField, formError, busy, showError, clearErrors, showFieldError, normaliseCode, isSixDigits } from '../forms.js';
 import { mustStartAgain } from '../problems.js';
 import { loadMe } from '../session.js';
+import { linkNotice } from '../sso.js';
 import { passkeyProof } from '../webauthn.js';
 
 // Kept in memory only: what the password step said, and where to go afterwards.
-let pending = { methods: ['totp', 'recovery_code'], next: '/account' };
+let pending = { methods: ['totp', 'recovery_code'], next: '/account', linking: false };
 
-export function rememberPendingSignIn(methods, next) {
+export function rememberPendingSignIn(methods, next, linking = false) {
   pending = {
     methods: Array.isArray(methods) && methods.length ? methods : ['totp', 'recovery_code'],
     next: next || '/account',
+    linking,
   };
 }
 
@@ -64,9 +66,10 @@ export async function twoFactorScreen(main) {
           f.input.value = '';
           await loadMe();
           const remaining = result && typeof result.recoveryCodesRemaining === 'number' ? result.recoveryCodesRemaining : null;
-          const state = what === 'recovery' && remaining !== null
+          let state = what === 'recovery' && remaining !== null
             ? { notice: `You signed in with a recovery code. You have ${remaining} recovery code${remaining === 1 ? '' : 's'} left.`, noticeKind: remaining <= 3 ? 'warning' : 'info' }
             : {};
+          if (pending.linking) state = await linkNotice();
           return navigate(pending.next, state, { replace: true });
         } catch (error) {
           const message = showError(error, { f, banner, what, button: submit, clearValue: true });
@@ -112,7 +115,7 @@ export async function twoFactorScreen(main) {
     try {
       await api.post('/api/session/two-factor', { passkey: await passkeyProof('/api/session/two-factor/passkey/options') });
       await loadMe();
-      return navigate(pending.next, {}, { replace: true });
+      return navigate(pending.next, pending.linking ? await linkNotice() : {}, { replace: true });
     } catch (error) {
       const message = showError(error, { banner: passkeyBanner, what: 'passkey', button: usePasskey });
       return mustStartAgain(error) ? startAgainWith(message) : undefined;

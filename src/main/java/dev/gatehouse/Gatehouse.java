@@ -7,6 +7,7 @@ import dev.gatehouse.account.PasswordPolicy;
 import dev.gatehouse.account.ProfileSection;
 import dev.gatehouse.audit.SecurityEvents;
 import dev.gatehouse.config.Settings;
+import dev.gatehouse.crypto.DeviceCookieKey;
 import dev.gatehouse.crypto.Envelope;
 import dev.gatehouse.crypto.KeyRing;
 import dev.gatehouse.crypto.LookupHash;
@@ -32,9 +33,11 @@ import dev.gatehouse.factor.totp.TotpSettings;
 import dev.gatehouse.factor.totp.TotpStore;
 import dev.gatehouse.http.HttpVerticle;
 import dev.gatehouse.http.RouteModule;
+import dev.gatehouse.signin.DeviceCookieOnSignIn;
 import dev.gatehouse.signin.PasskeySignIn;
 import dev.gatehouse.signin.Reauthentication;
 import dev.gatehouse.signin.SignInFlow;
+import dev.gatehouse.signin.SignInHook;
 import dev.gatehouse.signin.SsoPolicy;
 import dev.gatehouse.sso.DomainVerifier;
 import dev.gatehouse.sso.IdentityProviders;
@@ -42,8 +45,11 @@ import dev.gatehouse.sso.OrganisationProfile;
 import dev.gatehouse.sso.OrganisationRoutes;
 import dev.gatehouse.sso.OrganisationSsoPolicy;
 import dev.gatehouse.sso.Organisations;
+import dev.gatehouse.sso.SsoIdentities;
+import dev.gatehouse.sso.SsoLinks;
 import dev.gatehouse.sso.SsoSignIn;
 import dev.gatehouse.throttle.Budgets;
+import dev.gatehouse.throttle.DeviceCookies;
 import dev.gatehouse.throttle.PasswordGuard;
 import dev.gatehouse.throttle.SudoGuard;
 import io.vertx.ext.web.templ.handlebars.HandlebarsTemplateEngine;
@@ -228,18 +234,26 @@ public final class Gatehouse {
     TwoFactor twoFactor = new TwoFactor(pool, factors, recovery, events, clock);
 
     Organisations organisations = new Organisations(pool);
-    SsoPolicy sso = new OrganisationSsoPolicy(organisations);
+    SsoIdentities ssoIdentities = new SsoIdentities(pool, accounts, organisations, events);
+    SsoLinks ssoLinks = new SsoLinks(ssoIdentities, events, clock);
+    SsoPolicy sso = new OrganisationSsoPolicy(organisations, ssoLinks);
+    DeviceCookies deviceCookies = new DeviceCookies(new DeviceCookieKey(keys), settings.https());
+    // What a completed sign-in does in the browser's session, in this order.
+    SignInHook signedIn = SignInHook.all(List.of(ssoLinks, new DeviceCookieOnSignIn(deviceCookies, accounts)));
     List<ProfileSection> profile = List.of(twoFactor, new OrganisationProfile(organisations));
+    boolean allowHttpIssuers = Boolean.parseBoolean(settings.text(OrganisationRoutes.ALLOW_HTTP_ISSUERS, "false"));
     IdentityProviders identityProviders = new IdentityProviders(vertx, envelope,
-        java.time.Duration.ofSeconds(settings.integer(IdentityProviders.DISCOVERY_TTL_SECONDS, 300, 0, 86_400)));
+        java.time.Duration.ofSeconds(settings.integer(IdentityProviders.DISCOVERY_TTL_SECONDS, 300, 0, 86_400)),
+        allowHttpIssuers, Boolean.parseBoolean(settings.text(IdentityProviders.ALLOW_PRIVATE_ISSUERS, "false")));
     String publicUrl = settings.publicUrl().toString();
     List<String> proxies = settings.trustedProxies();
 
     List<RouteModule> modules = List.of(
         new SignInFlow(pool, accounts, hasher, factors, attempts, sso, events,
-            new PasswordGuard(budgets.passwordAccount(), budgets.passwordAddress(), events), clock),
+            new PasswordGuard(budgets.passwordAccount(), budgets.passwordAddress(), budgets.passwordDevice(),
+                deviceCookies, events), signedIn, clock),
         new PasskeySignIn(new Passwordless(pool, passkeyStore, ceremony, budgets.passkeyAccount(),
-            budgets.passkeyAddress(), events, clock), sso, events, clock),
+            budgets.passkeyAddress(), events, clock), sso, events, signedIn, clock),
         new Reauthentication(pool, accounts, hasher, sudoGuard, factors, attempts, sso, events, clock),
         new PasskeyOptions(pool, ceremony, clock),
         new AccountRoutes(accounts, hasher, PasswordPolicy.load(), events, profile, clock),
@@ -250,8 +264,9 @@ public final class Gatehouse {
         new PasskeySettings(pool, accounts, passkeyStore, ceremony, twoFactor, events, clock),
         new OrganisationRoutes(organisations, identityProviders,
             new DomainVerifier(vertx, settings.text(DomainVerifier.DNS_SERVER, null)), envelope, events, publicUrl,
-            Boolean.parseBoolean(settings.text(OrganisationRoutes.ALLOW_HTTP_ISSUERS, "false")), proxies, clock),
-        new SsoSignIn(organisations, identityProviders, events, publicUrl, proxies, clock));
+            allowHttpIssuers, proxies, clock),
+        new SsoSignIn(organisations, ssoIdentities, ssoLinks, identityProviders, events, publicUrl, proxies, clock),
+        ssoLinks);
 
     // The reaper walks every session; every 10 s instead of every second keeps it off the event
     // loops' profile (12 % of samples at 30,000 sessions). An idle session may outlive its 30

@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 
 import java.util.Locale;
@@ -11,7 +12,7 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
-/** The users table: every query about accounts sits here. */
+/** The users table: every query about accounts sits here, and nothing else writes it. */
 public final class Accounts {
 
   private static final Pattern EMAIL = Pattern.compile("^[^@\\s\\p{Cntrl}]{1,64}@[^@\\s\\p{Cntrl}]+\\.[^@\\s\\p{Cntrl}]+$");
@@ -20,6 +21,10 @@ public final class Accounts {
   private static final String INSERT = """
       INSERT INTO users (email, name, password_hash) VALUES ($1, $2, $3)
       RETURNING id, email, name, password_hash, created_at""";
+  /** An account whose only way in is its organisation's provider (SSO); empty result when the email is taken. */
+  private static final String INSERT_WITHOUT_PASSWORD = """
+      INSERT INTO users (email, name, password_hash) VALUES ($1, $2, NULL)
+      ON CONFLICT (email) DO NOTHING RETURNING id, email, name, password_hash, created_at""";
   private static final String BY_EMAIL = "SELECT id, email, name, password_hash, created_at FROM users WHERE email = $1";
   private static final String BY_ID = "SELECT id, email, name, password_hash, created_at FROM users WHERE id = $1";
   private static final String UPDATE_HASH = "UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1";
@@ -46,8 +51,20 @@ public final class Accounts {
     return pool.preparedQuery(INSERT).execute(Tuple.of(email, name, passwordHash)).map(rows -> Account.from(rows.iterator().next()));
   }
 
+  /**
+   * Creates an account without a password (made by an SSO sign-in), on {@code db} so that it joins
+   * the caller's transaction; empty when the email already belongs to an account.
+   */
+  public Future<Optional<Account>> createWithoutPassword(SqlClient db, String email, String name) {
+    return db.preparedQuery(INSERT_WITHOUT_PASSWORD).execute(Tuple.of(email, name)).map(Accounts::first);
+  }
+
   public Future<Optional<Account>> byEmail(String email) {
-    return pool.preparedQuery(BY_EMAIL).execute(Tuple.of(email)).map(Accounts::first);
+    return byEmail(pool, email);
+  }
+
+  public Future<Optional<Account>> byEmail(SqlClient db, String email) {
+    return db.preparedQuery(BY_EMAIL).execute(Tuple.of(email)).map(Accounts::first);
   }
 
   public Future<Optional<Account>> byId(UUID id) {

@@ -42,8 +42,11 @@ public record ClientInfo(String ip, String userAgent) {
     if (trustedProxies.isEmpty() || !trustedProxies.contains(peer)) {
       return peer;
     }
-    String forwarded = ctx.request().getHeader("X-Forwarded-For");
-    if (forwarded == null || forwarded.isBlank()) {
+    // Every line, in order: a client can send a line of its own in front of the one our proxy adds
+    // (docs/security.md 40), and reading only the first would believe the client's.
+    List<String> lines = ctx.request().headers().getAll("X-Forwarded-For");
+    String forwarded = String.join(",", lines);
+    if (forwarded.isBlank()) {
       return peer;
     }
     // Walk from the right: the last hop not run by us is the client as our proxies saw it.

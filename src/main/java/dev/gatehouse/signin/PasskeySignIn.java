@@ -31,12 +31,15 @@ public final class PasskeySignIn implements RouteModule {
   private final Passwordless passwordless;
   private final SsoPolicy sso;
   private final SecurityEvents events;
+  private final SignInHook signedIn;
   private final Clock clock;
 
-  public PasskeySignIn(Passwordless passwordless, SsoPolicy sso, SecurityEvents events, Clock clock) {
+  public PasskeySignIn(Passwordless passwordless, SsoPolicy sso, SecurityEvents events, SignInHook signedIn,
+                       Clock clock) {
     this.passwordless = passwordless;
     this.sso = sso;
     this.events = events;
+    this.signedIn = signedIn;
     this.clock = clock;
   }
 
@@ -61,7 +64,7 @@ public final class PasskeySignIn implements RouteModule {
     SubmittedPasskey.Assertion assertion = passwordless.parse(body.json().getValue(Passwordless.FIELD));
     ClientInfo client = ClientInfo.of(ctx);
     passwordless.signIn(assertion, client)
-        .compose(user -> sso.requiredFor(user).compose(ssoUrl -> ssoUrl.isPresent()
+        .compose(user -> sso.requiredFor(ctx, user).compose(ssoUrl -> ssoUrl.isPresent()
             ? Future.<UUID>failedFuture(Problem.forbidden("sso_required",
                 "Your organisation signs in through its identity provider.").with("ssoUrl", ssoUrl.get()))
             : Future.succeededFuture(user)))
@@ -69,7 +72,8 @@ public final class PasskeySignIn implements RouteModule {
           SessionUser.signIn(ctx, user, PasskeyFactor.METHOD, clock);
           events.recordBestEffort(user, SecurityEvents.SIGNED_IN, client,
               new JsonObject().put("method", PasskeyFactor.METHOD).put("passwordless", true));
-          ctx.json(new JsonObject().put("state", "signed_in"));
+          // A completed sign-in, as after the password and the second step: the device cookie, a waiting SSO link.
+          signedIn.signedIn(ctx, user, client).onComplete(v -> ctx.json(new JsonObject().put("state", "signed_in")));
         })
         .onFailure(ctx::fail);
   }

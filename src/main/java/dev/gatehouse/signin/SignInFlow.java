@@ -45,10 +45,12 @@ public final class SignInFlow implements RouteModule {
   private final SsoPolicy sso;
   private final SecurityEvents events;
   private final PasswordGuard passwordGuard;
+  private final SignInHook signedIn;
   private final Clock clock;
 
   public SignInFlow(Pool pool, Accounts accounts, PasswordHasher hasher, Factors factors, FactorAttempts attempts,
-                    SsoPolicy sso, SecurityEvents events, PasswordGuard passwordGuard, Clock clock) {
+                    SsoPolicy sso, SecurityEvents events, PasswordGuard passwordGuard, SignInHook signedIn,
+                    Clock clock) {
     this.pool = pool;
     this.accounts = accounts;
     this.hasher = hasher;
@@ -57,6 +59,7 @@ public final class SignInFlow implements RouteModule {
     this.sso = sso;
     this.events = events;
     this.passwordGuard = passwordGuard;
+    this.signedIn = signedIn;
     this.clock = clock;
   }
 
@@ -74,16 +77,16 @@ public final class SignInFlow implements RouteModule {
     ClientInfo client = ClientInfo.of(ctx);
     Optional<String> email = Accounts.normaliseEmail(emailInput);
     // Budgets first: a blocked attacker costs no hash, and unknown emails are charged like known ones.
-    passwordGuard.begin(email, client)
+    passwordGuard.begin(ctx, email, client)
         .compose(attempt -> checkPassword(attempt, email, password, client))
         .compose(user -> {
           rehashIfNeeded(user, password);
-          return sso.requiredFor(user.id()).compose(ssoUrl -> {
+          return sso.requiredFor(ctx, user.id()).compose(ssoUrl -> {
             if (ssoUrl.isPresent()) {
               return Future.failedFuture(Problem.forbidden("sso_required",
                   "Your organisation signs in through its identity provider.").with("ssoUrl", ssoUrl.get()));
             }
-            return factors.of(pool, user.id()).map(methods -> afterPassword(ctx, user, methods.usable(), client));
+            return factors.of(pool, user.id()).compose(methods -> afterPassword(ctx, user, methods.usable(), client));
           });
         })
         .onSuccess(response -> ctx.json(response))
@@ -113,14 +116,15 @@ public final class SignInFlow implements RouteModule {
     });
   }
 
-  private JsonObject afterPassword(RoutingContext ctx, Account user, List<String> methods, ClientInfo client) {
+  private Future<JsonObject> afterPassword(RoutingContext ctx, Account user, List<String> methods, ClientInfo client) {
     if (methods.isEmpty()) {
       SessionUser.signIn(ctx, user.id(), "password", clock);
       events.recordBestEffort(user.id(), SecurityEvents.SIGNED_IN, client, new JsonObject().put("method", "password"));
-      return new JsonObject().put("state", "signed_in").put("methods", new JsonArray());
+      return signedIn.signedIn(ctx, user.id(), client)
+          .map(new JsonObject().put("state", "signed_in").put("methods", new JsonArray()));
     }
     SessionUser.startPending(ctx, user.id(), clock);
-    return new JsonObject().put("state", "two_factor_required").put("methods", new JsonArray(methods));
+    return Future.succeededFuture(new JsonObject().put("state", "two_factor_required").put("methods", new JsonArray(methods)));
   }
 
   /** The code (or other proof) after the password; its method is named once, when the body is parsed. */
@@ -145,7 +149,9 @@ public final class SignInFlow implements RouteModule {
             return;
           }
           SessionUser.signIn(ctx, user, proof.method(), clock);
-          ctx.json(new JsonObject().put("state", "signed_in").mergeIn(answer));
+          // The sign-in event is in the statement that settled the code; what hangs on a completed sign-in follows.
+          signedIn.signedIn(ctx, user, ClientInfo.of(ctx))
+              .onComplete(v -> ctx.json(new JsonObject().put("state", "signed_in").mergeIn(answer)));
         })
         .onFailure(err -> {
           if (err instanceof Problem p && "invalid_code".equals(p.code())) {

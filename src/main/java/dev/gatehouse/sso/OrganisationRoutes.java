@@ -16,6 +16,8 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.auth.prng.VertxContextPRNG;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -43,6 +45,10 @@ public final class OrganisationRoutes implements RouteModule {
   public static final String DOMAIN_REMOVED = "organisation.domain_removed";
   public static final String SSO_UPDATED = "organisation.sso_updated";
 
+  private static final Logger LOG = LoggerFactory.getLogger(OrganisationRoutes.class);
+  static final String PROVIDER_UNUSABLE = "The identity provider cannot be used. Check the issuer URL (its discovery "
+      + "document must be at <issuer>/.well-known/openid-configuration, with https endpoints) and that it is a public "
+      + "provider Gatehouse can reach.";
   private static final String ORG = "gatehouse.organisation";
   private static final String ROLE = "gatehouse.role";
   private static final int MAX_NAME = 100;
@@ -239,8 +245,12 @@ public final class OrganisationRoutes implements RouteModule {
             "Verify at least one email domain before switching SSO on: members are recognised by it."));
       }
       return providers.probe(proposed)
-          .recover(err -> Future.failedFuture(new Problem(422, "sso_provider_unusable", "Unprocessable content",
-              "The identity provider cannot be used: " + IdentityProviders.describe(err) + ".").with("field", "issuer")))
+          .recover(err -> {
+            // One answer for every failure, so that the owner cannot map what the server reaches; the log says why.
+            LOG.warn("The identity provider for organisation {} is unusable: {}", org.slug(), IdentityProviders.describe(err));
+            return Future.failedFuture(new Problem(422, "sso_provider_unusable", "Unprocessable content", PROVIDER_UNUSABLE)
+                .with("field", "issuer"));
+          })
           .mapEmpty();
     });
     ready.compose(v -> organisations.updateSso(org.id(), issuer, clientId, sealed, enabled))

@@ -6,6 +6,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 
 import java.util.ArrayList;
@@ -73,10 +74,6 @@ public final class Organisations {
         AND NOT EXISTS (SELECT 1 FROM organisation_members m WHERE m.organisation_id = o.id AND m.user_id = u.id
                           AND m.role = 'owner')
       ORDER BY o.slug LIMIT 1""";
-  private static final String INSERT_SSO_USER = """
-      INSERT INTO users (email, name, password_hash) VALUES ($1, $2, NULL)
-      ON CONFLICT (email) DO NOTHING RETURNING id""";
-  private static final String USER_BY_EMAIL = "SELECT id FROM users WHERE email = $1";
 
   private final Pool pool;
 
@@ -189,30 +186,25 @@ public final class Organisations {
   public record SsoRequirement(String slug, String email) {
   }
 
-  /** Who signed in through SSO: the account (created now or before) and whether it just joined. */
-  public record Joined(UUID userId, boolean accountCreated, boolean joinedNow, String role) {
+  /** Someone's membership after an SSO sign-in: whether they joined just now, and their role. */
+  public record Joining(boolean joinedNow, String role) {
   }
 
   /**
-   * Finds the account for an email the provider vouched for, creating it without a password the
-   * first time, and makes it a member of the organisation if it is not one yet; in one transaction.
+   * Makes the user a member of the organisation unless they are one already, on {@code db} so that
+   * it joins the caller's transaction.
    */
-  public Future<Joined> joinThroughSso(UUID organisation, String email, String name) {
-    return pool.withTransaction(conn -> conn.preparedQuery(INSERT_SSO_USER).execute(Tuple.of(email, name))
-        .compose(inserted -> inserted.size() > 0
-            ? Future.succeededFuture(new FoundAccount(inserted.iterator().next().getUUID("id"), true))
-            : conn.preparedQuery(USER_BY_EMAIL).execute(Tuple.of(email))
-                .map(rows -> new FoundAccount(rows.iterator().next().getUUID("id"), false)))
-        .compose(account -> conn.preparedQuery(ADD_MEMBER)
-            .execute(Tuple.of(organisation, account.id(), Membership.MEMBER))
-            .compose(added -> added.size() > 0
-                ? Future.succeededFuture(new Joined(account.id(), account.created(), true, Membership.MEMBER))
-                : conn.preparedQuery(ROLE).execute(Tuple.of(organisation, account.id()))
-                    .map(rows -> new Joined(account.id(), account.created(), false,
-                        rows.iterator().next().getString("role"))))));
+  public Future<Joining> join(SqlClient db, UUID organisation, UUID user) {
+    return db.preparedQuery(ADD_MEMBER).execute(Tuple.of(organisation, user, Membership.MEMBER))
+        .compose(added -> added.size() > 0
+            ? Future.succeededFuture(new Joining(true, Membership.MEMBER))
+            : db.preparedQuery(ROLE).execute(Tuple.of(organisation, user))
+                .map(rows -> new Joining(false, rows.iterator().next().getString("role"))));
   }
 
-  private record FoundAccount(UUID id, boolean created) {
+  /** Whether the user is a member of the organisation, read on {@code db}. */
+  public Future<Boolean> isMember(SqlClient db, UUID organisation, UUID user) {
+    return db.preparedQuery(ROLE).execute(Tuple.of(organisation, user)).map(rows -> rows.size() > 0);
   }
 
   private static Optional<Row> first(RowSet<Row> rows) {

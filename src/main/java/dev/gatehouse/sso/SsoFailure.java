@@ -11,8 +11,6 @@ final class SsoFailure extends RuntimeException {
 
   /** No organisation by that slug, or SSO is off for it. */
   static final String NOT_FOUND = "sso_not_found";
-  /** Another site tried to start an SSO sign-in in this browser. */
-  static final String CROSS_SITE = "sso_cross_site";
   /** The callback's state is missing, wrong, already used, or from another browser. */
   static final String STATE_INVALID = "sso_state_invalid";
   /** The sign-in took longer than {@link SsoSignIn#FLOW_LIFETIME}. */
@@ -27,6 +25,8 @@ final class SsoFailure extends RuntimeException {
   static final String EMAIL_UNVERIFIED = "sso_email_unverified";
   /** The email is not at one of the organisation's verified domains. */
   static final String EMAIL_OUTSIDE_DOMAINS = "sso_email_outside_domains";
+  /** The address belongs to an account that is bound to another identity (or signs in another way): nothing linked. */
+  static final String ACCOUNT_CONFLICT = "sso_account_conflict";
   /** The provider cannot be reached, or its discovery document is unusable. */
   static final String UNAVAILABLE = "sso_unavailable";
   /** Anything else (our database, a bug): logged as an error. */

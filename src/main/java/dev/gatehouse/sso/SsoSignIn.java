@@ -4,15 +4,12 @@ import dev.gatehouse.account.Accounts;
 import dev.gatehouse.audit.SecurityEvents;
 import dev.gatehouse.db.Database;
 import dev.gatehouse.http.ClientInfo;
+import dev.gatehouse.http.JsonBody;
 import dev.gatehouse.http.Problem;
 import dev.gatehouse.http.RouteModule;
 import dev.gatehouse.session.SessionUser;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.auth.User;
-import io.vertx.ext.auth.oauth2.OAuth2AuthorizationURL;
-import io.vertx.ext.auth.oauth2.OAuth2FlowType;
-import io.vertx.ext.auth.oauth2.Oauth2Credentials;
 import io.vertx.ext.auth.prng.VertxContextPRNG;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -27,18 +24,21 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 /**
  * Signing in through an organisation's OpenID Connect provider: the authorization code flow with
  * state, nonce and PKCE (S256), all kept in the server-side session and used once. A member the
  * provider vouches for (a verified email at one of the organisation's verified domains) is signed
- * in with no second step, even with 2FA on: the seed's "2FA is not used when SSO is enabled". Every
- * failure sends the browser back to the sign-in page with {@code ?sso_error=code}, signs nobody in,
- * and is logged without the code, token, state or secret.
+ * in with no second step, even with 2FA on: the seed's "2FA is not used when SSO is enabled"; who
+ * that is goes by the provider's subject, never by the email alone ({@link SsoIdentities}). The
+ * web app starts with a POST; every failure of the callback sends the browser back to the sign-in
+ * page with {@code ?sso_error=code}, signs nobody in, and is logged without the code, token, state
+ * or secret.
  */
 public final class SsoSignIn implements RouteModule {
 
@@ -46,21 +46,25 @@ public final class SsoSignIn implements RouteModule {
   /** From start to callback; an abandoned sign-in is worthless after this. */
   static final Duration FLOW_LIFETIME = Duration.ofMinutes(10);
   static final Pattern SLUG = Pattern.compile("^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$");
-  private static final List<String> SCOPES = List.of("openid", "email", "profile");
+  private static final String SCOPES = "openid email profile";
   private static final String SIGNED_IN_LANDING = "/account";
   private static final String FAILURE_LANDING = "/signin?sso_error=";
   private static final int MAX_NAME = 100;
 
   private final Organisations organisations;
+  private final SsoIdentities identities;
+  private final SsoLinks links;
   private final IdentityProviders providers;
   private final SecurityEvents events;
   private final String publicUrl;
   private final List<String> trustedProxies;
   private final Clock clock;
 
-  public SsoSignIn(Organisations organisations, IdentityProviders providers, SecurityEvents events, String publicUrl,
-                   List<String> trustedProxies, Clock clock) {
+  public SsoSignIn(Organisations organisations, SsoIdentities identities, SsoLinks links, IdentityProviders providers,
+                   SecurityEvents events, String publicUrl, List<String> trustedProxies, Clock clock) {
     this.organisations = organisations;
+    this.identities = identities;
+    this.links = links;
     this.providers = providers;
     this.events = events;
     this.publicUrl = publicUrl.endsWith("/") ? publicUrl.substring(0, publicUrl.length() - 1) : publicUrl;
@@ -70,7 +74,8 @@ public final class SsoSignIn implements RouteModule {
 
   @Override
   public void mount(Router router) {
-    router.get("/sso/:slug/start").handler(this::start);
+    router.post("/sso/:slug/start").handler(this::start);
+    router.get("/sso/:slug/start").handler(this::startPage);
     router.get("/sso/:slug/callback").handler(this::callback);
     router.get("/api/sso/discover").handler(this::discover);
   }
@@ -80,39 +85,63 @@ public final class SsoSignIn implements RouteModule {
     return publicUrl + "/sso/" + slug + "/callback";
   }
 
-  /** The start URL the sign-in page sends a person to, with their email as a hint for the provider. */
+  /** Where the sign-in page starts SSO (with a POST), with the person's email as a hint for the provider. */
   static String startUrl(String slug, String email) {
     String path = "/sso/" + slug + "/start";
     return email == null ? path : path + "?login_hint=" + URLEncoder.encode(email, StandardCharsets.UTF_8);
   }
 
+  /**
+   * {@code POST /sso/{slug}/start}: begins a sign-in through the organisation's provider and answers
+   * where to send the browser, {@code {location}}. A POST carrying the CSRF token (docs/security.md
+   * 37): another site cannot start a sign-in in someone's browser and have it end signed in as
+   * whoever that site's provider hands out (login CSRF).
+   */
   private void start(RoutingContext ctx) {
+    JsonBody.read(ctx);
     String slug = ctx.pathParam("slug");
-    if ("cross-site".equals(ctx.request().getHeader("Sec-Fetch-Site"))) {
-      // Another site sending a browser here would sign it in to whatever account that site's
-      // provider hands out (login CSRF). People arrive from our own page, a bookmark or a typed URL.
-      fail(ctx, slug, new SsoFailure(SsoFailure.CROSS_SITE, "the start was requested by another site"));
-      return;
-    }
     Optional<String> hint = Accounts.normaliseEmail(ctx.queryParams().get("login_hint"));
     enabledOrganisation(slug)
         .compose(org -> providers.of(org).map(provider -> {
           SsoFlow flow = new SsoFlow(org.id(), org.slug(), random(ctx, 32), random(ctx, 32), random(ctx, 32),
               clock.millis());
-          OAuth2AuthorizationURL request = new OAuth2AuthorizationURL()
-              .setRedirectUri(callbackUrl(publicUrl, org.slug()))
-              .setScopes(SCOPES)
-              .setState(flow.state())
-              .setCodeChallenge(s256(flow.codeVerifier()))
-              .setCodeChallengeMethod("S256")
-              .putAdditionalParameter("nonce", flow.nonce());
-          hint.ifPresent(request::setLoginHint);
+          Map<String, String> request = new LinkedHashMap<>();
+          request.put("response_type", "code");
+          request.put("client_id", provider.clientId());
+          request.put("redirect_uri", callbackUrl(publicUrl, org.slug()));
+          request.put("scope", SCOPES);
+          request.put("state", flow.state());
+          request.put("nonce", flow.nonce());
+          request.put("code_challenge", s256(flow.codeVerifier()));
+          request.put("code_challenge_method", "S256");
+          hint.ifPresent(email -> request.put("login_hint", email));
           // One sign-in at a time per session: starting again replaces (and so cancels) the last one.
           ctx.session().put(SsoFlow.SESSION_KEY, flow.encode());
-          return provider.auth().authorizeURL(request);
+          return provider.authorizeUrl(request);
         }))
-        .onSuccess(url -> redirect(ctx, url))
-        .onFailure(err -> fail(ctx, slug, err));
+        .onSuccess(url -> ctx.response().putHeader("Cache-Control", "no-store")
+            .putHeader("Content-Type", "application/json").end(new JsonObject().put("location", url).encode()))
+        .onFailure(err -> ctx.fail(refusedStart(slug, err)));
+  }
+
+  /** A GET of the start address (an old bookmark, a link from anywhere) starts nothing: the sign-in page offers it. */
+  private void startPage(RoutingContext ctx) {
+    String slug = ctx.pathParam("slug");
+    redirect(ctx, slug != null && SLUG.matcher(slug).matches() ? "/signin?sso=" + slug : "/signin");
+  }
+
+  private static Throwable refusedStart(String slug, Throwable err) {
+    if (!(err instanceof SsoFailure failure)) {
+      if (!Database.isUnavailable(err)) {
+        LOG.error("SSO sign-in via {} could not start", printable(slug, 40), err);
+      }
+      return err;
+    }
+    LOG.warn("SSO sign-in via {} refused ({}): {}", printable(slug, 40), failure.code(), failure.getMessage());
+    return SsoFailure.NOT_FOUND.equals(failure.code())
+        ? new Problem(404, failure.code(), "Not found", "No organisation signs in with SSO there.")
+        : new Problem(503, failure.code(), "Service unavailable", "The organisation's identity provider cannot be used "
+            + "right now.").header("Retry-After", "10");
   }
 
   private void callback(RoutingContext ctx) {
@@ -150,55 +179,53 @@ public final class SsoSignIn implements RouteModule {
           }
           return providers.of(org)
               .compose(provider -> exchange(provider, org, code, flow)
-                  .map(user -> checkedClaims(provider, org, user, flow)))
-              .compose(claims -> member(org, claims))
-              .compose(person -> organisations.joinThroughSso(org.id(), person.email(), person.name()))
-              .compose(joined -> {
+                  .compose(claims -> member(org, claims).map(person -> new SsoIdentities.Vouched(org.id(),
+                      provider.issuer(), (String) claims.getValue("sub"), person.email(), person.name()))))
+              .compose(identities::resolve)
+              .compose(outcome -> {
                 if (session.isDestroyed()) {
                   return Future.failedFuture(new SsoFailure(SsoFailure.STATE_INVALID, "the session ended during sign-in"));
                 }
-                SessionUser.signInThroughSso(ctx, joined.userId(), clock);
-                return record(joined, org, client);
+                if (outcome instanceof SsoIdentities.ProveFirst proveFirst) {
+                  return links.await(ctx, org, proveFirst, client);
+                }
+                if (outcome instanceof SsoIdentities.Refused refused) {
+                  return Future.failedFuture(new SsoFailure(SsoFailure.ACCOUNT_CONFLICT, refused.reason()));
+                }
+                SsoIdentities.SignIn signIn = (SsoIdentities.SignIn) outcome;
+                SessionUser.signInThroughSso(ctx, signIn.user(), clock);
+                return record(signIn, org, client).map(SIGNED_IN_LANDING);
               });
         })
-        .onSuccess(joined -> redirect(ctx, SIGNED_IN_LANDING))
+        .onSuccess(landing -> redirect(ctx, landing))
         .onFailure(err -> fail(ctx, slug, err));
   }
 
-  /** Exchanges the code (with our PKCE verifier) for tokens; vertx-auth verifies the ID token's signature. */
-  private Future<User> exchange(IdentityProviders.Provider provider, Organisation org, String code, SsoFlow flow) {
-    Oauth2Credentials credentials = new Oauth2Credentials()
-        .setFlow(OAuth2FlowType.AUTH_CODE)
-        .setCode(code)
-        .setRedirectUri(callbackUrl(publicUrl, org.slug()))
-        .setCodeVerifier(flow.codeVerifier());
-    return provider.auth().authenticate(credentials)
-        .timeout(IdentityProviders.PROVIDER_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+  /** Exchanges the code (with our PKCE verifier) for the ID token, and checks it in full. */
+  private Future<JsonObject> exchange(IdentityProviders.Provider provider, Organisation org, String code, SsoFlow flow) {
+    return providers.exchange(provider, org.id(), code, callbackUrl(publicUrl, org.slug()), flow.codeVerifier())
         .recover(err -> {
+          if (err instanceof SsoFailure) {
+            return Future.failedFuture(err);
+          }
           if (IdentityProviders.unreachable(err)) {
-            return Future.failedFuture(new SsoFailure(SsoFailure.UNAVAILABLE, "the token endpoint could not be reached"));
+            return Future.failedFuture(new SsoFailure(SsoFailure.UNAVAILABLE, "the token endpoint could not be used: "
+                + IdentityProviders.describe(err)));
           }
           String message = redact(String.valueOf(err.getMessage()), code, flow);
-          String failure = message.contains("expired") ? SsoFailure.TOKEN_INVALID : SsoFailure.EXCHANGE_FAILED;
-          return Future.failedFuture(new SsoFailure(failure, "the provider refused the code: " + message));
+          return Future.failedFuture(new SsoFailure(SsoFailure.EXCHANGE_FAILED, "the provider refused the code: " + message));
+        })
+        .map(claims -> {
+          IdTokenCheck.verify(claims, provider.issuer(), provider.clientId(), flow.nonce(), clock.millis() / 1000);
+          return claims;
         });
   }
 
-  private JsonObject checkedClaims(IdentityProviders.Provider provider, Organisation org, User user, SsoFlow flow) {
-    JsonObject claims = user.attributes().getJsonObject("idToken");
-    if (claims == null && user.attributes().containsKey("missing-kid")) {
-      // The provider signs with a key we have not seen: it rotated its keys. Discover afresh next time.
-      providers.evict(org.id());
-    }
-    IdTokenCheck.verify(claims, provider.issuer(), provider.clientId(), flow.nonce(), clock.millis() / 1000);
-    return claims;
+  /** What the provider says about whom it vouched for: a verified email at one of the organisation's verified domains. */
+  private record Person(String email, String name) {
   }
 
-  /** Whom the provider vouched for: a verified email at one of the organisation's verified domains. */
-  private record Vouched(String email, String name) {
-  }
-
-  private Future<Vouched> member(Organisation org, JsonObject claims) {
+  private Future<Person> member(Organisation org, JsonObject claims) {
     Object raw = claims.getValue("email");
     Optional<String> email = raw instanceof String s ? Accounts.normaliseEmail(s) : Optional.empty();
     if (email.isEmpty()) {
@@ -211,26 +238,26 @@ public final class SsoSignIn implements RouteModule {
     if (domain.isEmpty()) {
       return Future.failedFuture(new SsoFailure(SsoFailure.EMAIL_OUTSIDE_DOMAINS, "the email has no usable domain"));
     }
-    Vouched person = new Vouched(email.get(), displayName(claims, email.get()));
+    Person person = new Person(email.get(), displayName(claims, email.get()));
     return organisations.hasVerifiedDomain(org.id(), domain.get()).compose(ours -> ours ? Future.succeededFuture(person)
         : Future.failedFuture(new SsoFailure(SsoFailure.EMAIL_OUTSIDE_DOMAINS,
             "the email's domain " + domain.get() + " is not a verified domain of the organisation")));
   }
 
   /** Writes the security events one after the other, so the log reads in the order things happened. */
-  private Future<Void> record(Organisations.Joined joined, Organisation org, ClientInfo client) {
+  private Future<Void> record(SsoIdentities.SignIn joined, Organisation org, ClientInfo client) {
     JsonObject via = new JsonObject().put("method", "sso").put("organisation", org.name());
     Future<Void> chain = Future.succeededFuture();
     if (joined.accountCreated()) {
-      chain = chain.compose(v -> events.recordBestEffort(joined.userId(), SecurityEvents.SIGNED_UP, client, via.copy()));
+      chain = chain.compose(v -> events.recordBestEffort(joined.user(), SecurityEvents.SIGNED_UP, client, via.copy()));
     }
     if (joined.joinedNow()) {
-      chain = chain.compose(v -> events.recordBestEffort(joined.userId(), OrganisationRoutes.JOINED, client,
+      chain = chain.compose(v -> events.recordBestEffort(joined.user(), OrganisationRoutes.JOINED, client,
           new JsonObject().put("organisation", org.name()).put("role", joined.role())));
     }
     LOG.info("Signed in through the SSO provider of organisation {}{}", org.slug(),
         joined.accountCreated() ? " (new account)" : "");
-    return chain.compose(v -> events.recordBestEffort(joined.userId(), SecurityEvents.SIGNED_IN, client, via));
+    return chain.compose(v -> events.recordBestEffort(joined.user(), SecurityEvents.SIGNED_IN, client, via));
   }
 
   /** {@code GET /api/sso/discover?email=…|slug=…}: answers from domains and slugs only, never from accounts. */

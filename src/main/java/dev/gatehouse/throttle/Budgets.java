@@ -13,8 +13,8 @@ import java.time.Duration;
  * {@code GATEHOUSE_<NAME>_BLOCK_SECONDS}, doubling per further block up to
  * {@code GATEHOUSE_BLOCK_MAX_SECONDS}.
  */
-public record Budgets(AttemptBudget passwordAccount, AttemptBudget passwordAddress, AttemptBudget secondStep,
-                      AttemptBudget recoveryCode, AttemptBudget totpLock, AttemptBudget sudo,
+public record Budgets(AttemptBudget passwordAccount, AttemptBudget passwordAddress, AttemptBudget passwordDevice,
+                      AttemptBudget secondStep, AttemptBudget recoveryCode, AttemptBudget totpLock, AttemptBudget sudo,
                       AttemptBudget passkeyAccount, AttemptBudget passkeyAddress) {
 
   public static final String BLOCK_MAX_SECONDS = "GATEHOUSE_BLOCK_MAX_SECONDS";
@@ -30,6 +30,8 @@ public record Budgets(AttemptBudget passwordAccount, AttemptBudget passwordAddre
     return new Budgets(
         budget(settings, pool, clock, "PASSWORD_ACCOUNT", "password_account", 10, 900, 60, max, memory),
         budget(settings, pool, clock, "PASSWORD_ADDRESS", "password_address", 50, 900, 60, max, memory),
+        // A browser with a device cookie for an account whose budget strangers used up.
+        budget(settings, pool, clock, "PASSWORD_DEVICE", "password_device", 10, 900, 60, max, memory),
         budget(settings, pool, clock, "SECOND_STEP", "second_step", 10, 900, 900, max, memory),
         budget(settings, pool, clock, "RECOVERY_CODE", "recovery_code", 10, 900, 900, max, memory),
         // Consecutive wrong TOTP codes, however slowly they come; only a recovery code unlocks.

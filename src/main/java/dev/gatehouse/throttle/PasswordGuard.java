@@ -5,6 +5,7 @@ import dev.gatehouse.http.ClientInfo;
 import dev.gatehouse.http.Problem;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,7 +20,10 @@ import java.util.UUID;
  *       exactly like known ones; charged before the check, so even a burst of parallel guesses gets
  *       exactly the budget's checks;
  *   <li>per client address, an extra budget against spraying many accounts: only failures count
- *       (after the check), so many people signing in at once behind one NAT never use it up.
+ *       (after the check), so many people signing in at once behind one NAT never use it up;
+ *   <li>per device, instead of the account's while that one is blocked: a browser with a valid
+ *       device cookie for the account ({@link DeviceCookies}) is checked against its own budget, so
+ *       strangers' guesses cannot lock the owner out (docs/security.md 39).
  * </ul>
  */
 public final class PasswordGuard {
@@ -28,15 +32,23 @@ public final class PasswordGuard {
 
   private final AttemptBudget account;
   private final AttemptBudget address;
+  private final AttemptBudget device;
+  private final DeviceCookies devices;
   private final SecurityEvents events;
 
-  /** One password attempt: the account's charge (none for input that is no email) and the address key. */
-  public record Attempt(Optional<AttemptBudget.Charge> account, String address) {
+  /**
+   * One password attempt: the account's charge (none for input that is no email, or when the
+   * attempt goes on the device's budget), the device's charge, and the address key.
+   */
+  public record Attempt(Optional<AttemptBudget.Charge> account, Optional<AttemptBudget.Charge> device, String address) {
   }
 
-  public PasswordGuard(AttemptBudget account, AttemptBudget address, SecurityEvents events) {
+  public PasswordGuard(AttemptBudget account, AttemptBudget address, AttemptBudget device, DeviceCookies devices,
+                       SecurityEvents events) {
     this.account = account;
     this.address = address;
+    this.device = device;
+    this.devices = devices;
     this.events = events;
   }
 
@@ -44,21 +56,34 @@ public final class PasswordGuard {
    * Charges the attempt to the account and checks the address; fails with 429 when either is used
    * up. {@code email} is empty for input that is no email address at all (no account can match it).
    */
-  public Future<Attempt> begin(Optional<String> email, ClientInfo client) {
+  public Future<Attempt> begin(RoutingContext ctx, Optional<String> email, ClientInfo client) {
     String addressKey = ClientAddress.budgetKey(client.ip());
     Future<Optional<AttemptBudget.Charge>> byAccount = email.isEmpty() ? Future.succeededFuture(Optional.empty())
         : account.charge(email.get()).map(Optional::of);
     Future<Long> byAddress = address.blockedFor(addressKey);
-    return Future.all(byAccount, byAddress).compose(done -> {
-      Attempt attempt = new Attempt(byAccount.result(), addressKey);
-      long retry = Math.max(byAddress.result(),
-          attempt.account().filter(c -> !c.allowed()).map(AttemptBudget.Charge::retryAfterSeconds).orElse(0L));
-      if (retry == 0) {
-        return Future.succeededFuture(attempt);
-      }
-      // Not checked, so not charged: give the account its attempt back if it still had room.
-      return abandon(attempt).transform(ignored -> Future.failedFuture(tooMany(retry)));
-    });
+    return Future.all(byAccount, byAddress)
+        .compose(done -> onDevice(ctx, email, byAccount.result(), addressKey))
+        .compose(attempt -> {
+          long retry = Math.max(byAddress.result(), Math.max(
+              attempt.account().filter(c -> !c.allowed()).map(AttemptBudget.Charge::retryAfterSeconds).orElse(0L),
+              attempt.device().filter(c -> !c.allowed()).map(AttemptBudget.Charge::retryAfterSeconds).orElse(0L)));
+          if (retry == 0) {
+            return Future.succeededFuture(attempt);
+          }
+          // Not checked, so not charged: give the account its attempt back if it still had room.
+          return abandon(attempt).transform(ignored -> Future.failedFuture(tooMany(retry)));
+        });
+  }
+
+  /** While the account's budget refuses, a browser with a device cookie for it goes on its own budget instead. */
+  private Future<Attempt> onDevice(RoutingContext ctx, Optional<String> email, Optional<AttemptBudget.Charge> charged,
+                                   String addressKey) {
+    boolean refused = charged.filter(c -> !c.allowed()).isPresent();
+    Optional<String> deviceKey = refused ? devices.presented(ctx, email) : Optional.empty();
+    if (deviceKey.isEmpty()) {
+      return Future.succeededFuture(new Attempt(charged, Optional.empty(), addressKey));
+    }
+    return device.charge(deviceKey.get()).map(charge -> new Attempt(Optional.empty(), Optional.of(charge), addressKey));
   }
 
   /**
@@ -69,9 +94,11 @@ public final class PasswordGuard {
   public Future<Optional<Problem>> failed(Attempt attempt, Optional<UUID> user, ClientInfo client) {
     Future<Long> byAccount = attempt.account().filter(AttemptBudget.Charge::last).map(account::lock)
         .orElse(Future.succeededFuture(0L));
+    Future<Long> byDevice = attempt.device().filter(AttemptBudget.Charge::last).map(device::lock)
+        .orElse(Future.succeededFuture(0L));
     Future<Long> byAddress = address.fail(attempt.address());
-    return Future.all(byAccount, byAddress).compose(done -> {
-      long retry = Math.max(byAccount.result(), byAddress.result());
+    return Future.all(byAccount, byDevice, byAddress).compose(done -> {
+      long retry = Math.max(Math.max(byAccount.result(), byDevice.result()), byAddress.result());
       if (byAddress.result() > 0) {
         LOG.warn("Password attempts from {} blocked for {} s", attempt.address(), byAddress.result());
       }
@@ -90,7 +117,10 @@ public final class PasswordGuard {
    * own account between guesses at others must not refill it.
    */
   public Future<Void> succeeded(Attempt attempt) {
-    return attempt.account().map(c -> account.reset(c.key())).orElse(Future.succeededFuture())
+    // Through the device's budget, the account's block stands: it is the strangers' to wait out.
+    return attempt.account().map(c -> account.reset(c.key()))
+        .or(() -> attempt.device().map(c -> device.reset(c.key())))
+        .orElse(Future.succeededFuture())
         .recover(err -> {
           LOG.warn("Could not reset a password attempt budget: {}", err.toString());
           return Future.succeededFuture();
@@ -99,7 +129,9 @@ public final class PasswordGuard {
 
   /** The password was never checked (blocked, or the hashing queue was full): the account's charge is given back. */
   public Future<Void> abandon(Attempt attempt) {
-    return attempt.account().map(account::refund).orElse(Future.succeededFuture())
+    return attempt.account().map(account::refund)
+        .or(() -> attempt.device().map(device::refund))
+        .orElse(Future.succeededFuture())
         .recover(err -> Future.succeededFuture());
   }
 

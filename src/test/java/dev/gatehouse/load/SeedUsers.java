@@ -40,7 +40,7 @@ import java.util.concurrent.TimeUnit;
  * It reads the server's configuration: GATEHOUSE_DATABASE_URL when set, otherwise the embedded
  * PostgreSQL in GATEHOUSE_DATA_DIR (seed before starting the server: the running server holds the
  * embedded cluster's lock; to seed a running one, point GATEHOUSE_DATABASE_URL at the port it logged,
- * {@code postgresql://postgres@127.0.0.1:PORT/postgres}).
+ * with the password from {@code data/postgres.password}: {@code postgresql://postgres:PASSWORD@127.0.0.1:PORT/postgres}).
  */
 public final class SeedUsers {
 

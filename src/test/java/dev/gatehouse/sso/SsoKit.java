@@ -45,9 +45,13 @@ public final class SsoKit implements AutoCloseable {
     this.dns = dns;
   }
 
-  /** Server settings the SSO tests need: our DNS, and http:// issuers (the mock provider is plain http). */
+  /**
+   * Server settings the SSO tests need: our DNS, and http:// issuers on private addresses (the mock
+   * provider is plain http on 127.0.0.1).
+   */
   public static JsonObject settings(FakeDns dns) {
-    return new JsonObject().put(DomainVerifier.DNS_SERVER, dns.address()).put(OrganisationRoutes.ALLOW_HTTP_ISSUERS, "true");
+    return new JsonObject().put(DomainVerifier.DNS_SERVER, dns.address()).put(OrganisationRoutes.ALLOW_HTTP_ISSUERS, "true")
+        .put(IdentityProviders.ALLOW_PRIVATE_ISSUERS, "true");
   }
 
   /** An organisation, its owner (signed in, with sudo) and its provider. */
@@ -98,14 +102,19 @@ public final class SsoKit implements AutoCloseable {
         .put("clientId", org.clientId()).put("clientSecret", org.clientSecret()).put("enabled", on)));
   }
 
+  /** Starts SSO as the web app does: a POST with the CSRF token, answered with where the provider is. */
+  public static Response start(Browser browser, String slug) {
+    return browser.post("/sso/" + slug + "/start", new JsonObject());
+  }
+
   /**
    * Start → the provider's authorize endpoint (followed with a plain client, as a browser would) →
    * the URI the provider sends the browser back to, with code and state. The callback is not called.
    */
   public URI authorize(Browser browser, Org org) {
-    Response start = browser.get("/sso/" + org.slug() + "/start");
-    assertEquals(302, start.status(), start.toString());
-    URI authorize = URI.create(start.header("Location"));
+    Response start = start(browser, org.slug());
+    assertEquals(200, start.status(), start.toString());
+    URI authorize = URI.create(start.json().getString("location"));
     Map<String, String> query = query(authorize);
     assertEquals("S256", query.get("code_challenge_method"));
     assertNotNull(query.get("code_challenge"));
@@ -125,20 +134,41 @@ public final class SsoKit implements AutoCloseable {
     }
   }
 
-  /** Calls the callback with the browser, the provider issuing a token with these claims for the code. */
+  /**
+   * Calls the callback with the browser, the provider issuing a token with these claims for the
+   * code, for the subject the provider keeps for that email ({@link #subjectOf}).
+   */
   public Response callback(Browser browser, Org org, URI back, Map<String, Object> claims) {
     return callback(browser, org, back, claims, 3600);
   }
 
   public Response callback(Browser browser, Org org, URI back, Map<String, Object> claims, long expirySeconds) {
-    org.provider().enqueueCallback(new DefaultOAuth2TokenCallback(org.slug(), "subject-" + UUID.randomUUID(), "JWT",
-        null, claims, expirySeconds));
+    Object email = claims.get("email");
+    return callback(browser, org, back, email instanceof String e ? subjectOf(e) : "subject-" + UUID.randomUUID(),
+        claims, expirySeconds);
+  }
+
+  /** As {@link #callback}, for a subject of the test's choosing (a provider's own, stable name for a person). */
+  public Response callback(Browser browser, Org org, URI back, String subject, Map<String, Object> claims,
+                           long expirySeconds) {
+    org.provider().enqueueCallback(new DefaultOAuth2TokenCallback(org.slug(), subject, "JWT", null, claims,
+        expirySeconds));
     return browser.get(pathAndQuery(back));
   }
 
   /** The whole dance for a person the provider vouches for. */
   public Response signIn(Browser browser, Org org, String email) {
     return callback(browser, org, authorize(browser, org), vouched(email));
+  }
+
+  /** The whole dance for the provider's person {@code subject}, who has this email there now. */
+  public Response signIn(Browser browser, Org org, String email, String subject) {
+    return callback(browser, org, authorize(browser, org), subject, vouched(email), 3600);
+  }
+
+  /** The subject a provider keeps for a person, as the tests' providers name them: one per address. */
+  public static String subjectOf(String email) {
+    return "subject-" + email.toLowerCase(java.util.Locale.ROOT);
   }
 
   public static Map<String, Object> vouched(String email) {

@@ -111,7 +111,7 @@ class SsoSignInTest {
   }
 
   @Test
-  void a_member_with_two_factor_on_is_not_asked_for_a_code() {
+  void a_member_with_two_factor_on_links_once_and_is_then_not_asked_for_a_code() {
     Org org = kit.organisation(false);
     String email = org.email("dana");
     Browser dana = server.browser();
@@ -129,6 +129,14 @@ class SsoSignInTest {
     assertEquals("two_factor_required", password.json().getString("state"), "2FA is on for this account");
 
     kit.switchSso(org, true);
+    // Her account has a password: the first SSO sign-in links only once she proves it, code and all.
+    Browser linking = server.browser();
+    assertEquals("/signin?sso_link=1", kit.signIn(linking, org, email).header("Location"));
+    assertEquals("two_factor_required", ok(200, linking.signIn(email, SsoKit.PASSWORD)).json().getString("state"));
+    CLOCK.advance(Duration.ofSeconds(30));
+    ok(200, linking.post("/api/session/two-factor",
+        new JsonObject().put("code", Totp.STANDARD.codeAt(key, CLOCK.instant().getEpochSecond()))));
+
     Browser browser = server.browser();
     Response done = kit.signIn(browser, org, email);
 
@@ -364,26 +372,33 @@ class SsoSignInTest {
       s.executeUpdate();
     }
     Browser browser = server.browser();
-    assertFailure(browser.get("/sso/" + org.slug() + "/start"), "sso_unavailable", browser);
+    Response start = SsoKit.start(browser, org.slug());
+    assertEquals(503, start.status(), start.toString());
+    assertEquals("sso_unavailable", start.code());
+    assertEquals(401, browser.get("/api/me").status());
   }
 
   @Test
   void an_unknown_organisation_or_one_without_sso_cannot_start() {
     Browser browser = server.browser();
-    assertFailure(browser.get("/sso/no-such-org/start"), "sso_not_found", browser);
-    assertFailure(browser.get("/sso/NOT..valid/start"), "sso_not_found", browser);
     Org off = kit.organisation(false);
-    assertFailure(browser.get("/sso/" + off.slug() + "/start"), "sso_not_found", browser);
+    for (String slug : new String[] {"no-such-org", "NOT..valid", off.slug()}) {
+      Response start = SsoKit.start(browser, slug);
+      assertEquals(404, start.status(), slug + ": " + start);
+      assertEquals("sso_not_found", start.code());
+    }
+    assertEquals(401, browser.get("/api/me").status());
   }
 
   @Test
-  void another_site_cannot_start_a_sign_in_in_your_browser() {
+  void an_old_start_link_starts_nothing_and_offers_the_organisation_on_the_sign_in_page() {
     Org org = kit.organisation(true);
     Browser browser = server.browser();
-    Response start = browser.send(browser.request("/sso/" + org.slug() + "/start").header("Sec-Fetch-Site", "cross-site"));
-    assertFailure(start, "sso_cross_site", browser);
-    Response typed = browser.send(browser.request("/sso/" + org.slug() + "/start").header("Sec-Fetch-Site", "none"));
-    assertEquals(302, typed.status(), "a typed URL or bookmark may start");
+    Response link = browser.get("/sso/" + org.slug() + "/start?login_hint=a%40" + org.domain());
+    assertEquals(302, link.status(), link.toString());
+    assertEquals("/signin?sso=" + org.slug(), link.header("Location"));
+    // No sign-in was started: a callback now has nothing to match.
+    assertFailure(browser.get("/sso/" + org.slug() + "/callback?code=x&state=y"), "sso_state_invalid", browser);
   }
 
   @Test

@@ -25,7 +25,7 @@ public final class Browser {
   private final CookieManager cookies = new CookieManager(null, CookiePolicy.ACCEPT_ALL);
   private final HttpClient client;
   private boolean sendCsrf = true;
-  private final java.util.Map<String, String> extraHeaders = new java.util.LinkedHashMap<>();
+  private final java.util.Map<String, java.util.List<String>> extraHeaders = new java.util.LinkedHashMap<>();
 
   public Browser(String base) {
     this.base = base;
@@ -44,8 +44,14 @@ public final class Browser {
     if (value == null) {
       extraHeaders.remove(name);
     } else {
-      extraHeaders.put(name, value);
+      extraHeaders.put(name, java.util.List.of(value));
     }
+    return this;
+  }
+
+  /** Sends this header as several lines on every request from now on, in order (as a proxy chain may). */
+  public Browser headerLines(String name, String... lines) {
+    extraHeaders.put(name, java.util.List.of(lines));
     return this;
   }
 
@@ -84,7 +90,7 @@ public final class Browser {
   public HttpRequest.Builder request(String path) {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30))
         .header("User-Agent", "GatehouseTest/1.0");
-    extraHeaders.forEach(b::header);
+    extraHeaders.forEach((name, lines) -> lines.forEach(line -> b.header(name, line)));
     return b;
   }
 

@@ -122,7 +122,7 @@ class ErrorMessagesTest extends GatehouseBrowserTest {
   @Test
   void an_sso_member_is_sent_to_the_organisations_sign_in() {
     // The answer is faked so this needs no organisation (SsoPagesTest walks the real one); the
-    // server has no "acme", so it sends the browser back with sso_not_found, which the page explains.
+    // server has no "acme", so the start answers sso_not_found, which the page explains.
     page.route("**/api/session", route -> route.fulfill(new Route.FulfillOptions()
         .setStatus(403)
         .setContentType("application/problem+json")
@@ -132,7 +132,9 @@ class ErrorMessagesTest extends GatehouseBrowserTest {
     page.getByLabel("Email address").fill("member@acme.example");
     page.getByLabel("Password", new Page.GetByLabelOptions().setExact(true)).fill(PASSWORD);
     Request start = page.waitForRequest(Pattern.compile(".*/sso/acme/start$"), () -> button(page, "Sign in").click());
-    assertEquals("GET", start.method());
+    assertEquals("POST", start.method(), "SSO starts with a POST carrying the CSRF token");
+    assertEquals(page.context().cookies().stream().filter(c -> c.name.equals("XSRF-TOKEN")).findFirst().orElseThrow().value,
+        start.headerValue("x-xsrf-token"));
     assertThat(page.getByText("No organisation signs in with SSO there.")).isVisible();
   }
 }

@@ -83,9 +83,9 @@ class SsoPagesTest extends BrowserTest {
     return UUID.randomUUID().toString().substring(0, 8);
   }
 
-  /** The provider's answer to the next sign-in through it: it vouches for `email`. */
+  /** The provider's answer to the next sign-in through it: it vouches for `email` (its person for that address). */
   private static void providerSignsIn(MockOAuth2Server provider, String slug, String email) {
-    provider.enqueueCallback(new DefaultOAuth2TokenCallback(slug, "subject-" + id(), "JWT", null,
+    provider.enqueueCallback(new DefaultOAuth2TokenCallback(slug, SsoKit.subjectOf(email), "JWT", null,
         SsoKit.vouched(email), 3600));
   }
 
@@ -94,12 +94,13 @@ class SsoPagesTest extends BrowserTest {
   }
 
   @Test
-  void a_work_email_signs_in_through_the_provider_with_no_second_step() throws InterruptedException {
+  void an_account_with_a_password_links_its_sso_sign_in_once_then_signs_in_with_no_second_step()
+      throws InterruptedException {
     Org org = kit.organisation(false);
     String email = org.email("dana");
     // Dana had a password and 2FA before her organisation switched SSO on.
     Ui.signUp(page, "Dana Scully", email, PASSWORD);
-    Ui.enableTwoFactor(page, PASSWORD);
+    AuthenticatorApp phone = Ui.enableTwoFactor(page, PASSWORD);
     Ui.signOut(page);
     kit.switchSso(org, true);
 
@@ -108,6 +109,29 @@ class SsoPagesTest extends BrowserTest {
     assertThat(ssoField()).isFocused();
     ssoField().fill(email);
     screenshot("sso-form");
+    providerSignsIn(org.provider(), org.slug(), email);
+    button(page, "Continue").click();
+
+    // Her account has a password: the provider's word alone does not open it. She proves it here, once.
+    assertThat(page).hasURL(Pattern.compile("/signin$"));
+    assertThat(page.getByText("An account with " + email + " already exists")).isVisible();
+    assertThat(page.getByLabel("Email address")).hasValue(email);
+    assertThat(page.locator("#account-menu")).isHidden();
+    screenshot("sso-link-waiting");
+    page.getByLabel("Password", new Page.GetByLabelOptions().setExact(true)).fill(PASSWORD);
+    button(page, "Sign in").click();
+    assertThat(page).hasURL(Pattern.compile("/signin/two-factor$"));
+    page.getByLabel("Authentication code", new Page.GetByLabelOptions().setExact(true)).fill(phone.nextCode());
+    button(page, "Verify").click();
+    assertThat(page).hasURL(Pattern.compile("/account$"));
+    assertThat(page.getByText("Your sign-in through " + org.name() + " is now linked to this account.")).isVisible();
+    screenshot("sso-linked");
+    Ui.signOut(page);
+
+    // From now on the provider signs her in, with no second step.
+    page.navigate("/signin");
+    button(page, "Sign in with SSO").click();
+    ssoField().fill(email);
     providerSignsIn(org.provider(), org.slug(), email);
     button(page, "Continue").click();
 
@@ -153,9 +177,15 @@ class SsoPagesTest extends BrowserTest {
     assertThat(page.locator("#account-menu")).isHidden();
     screenshot("sso-email-outside-domains");
 
+    // An old start link starts nothing by itself: the sign-in page offers that organisation.
+    page.navigate("/sso/" + org.slug() + "/start");
+    assertThat(page).hasURL(Pattern.compile("/signin\\?sso=" + org.slug() + "$"));
+    assertThat(ssoField()).hasValue(org.slug());
+    assertThat(ssoField()).isFocused();
+
     // Every code the server sends back reads as a sentence, never as the code.
-    for (String code : List.of("sso_not_found", "sso_cross_site", "sso_state_invalid", "sso_expired", "sso_denied",
-        "sso_exchange_failed", "sso_token_invalid", "sso_email_unverified", "sso_email_outside_domains",
+    for (String code : List.of("sso_not_found", "sso_state_invalid", "sso_expired", "sso_denied",
+        "sso_exchange_failed", "sso_token_invalid", "sso_email_unverified", "sso_email_outside_domains", "sso_account_conflict",
         "sso_unavailable", "sso_failed", "server_unavailable", "no_such_code")) {
       page.navigate("/signin?sso_error=" + code);
       Locator alert = page.locator(".flash--danger");

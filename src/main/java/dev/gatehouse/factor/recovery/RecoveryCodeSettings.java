@@ -6,6 +6,7 @@ import dev.gatehouse.session.Sudo;
 import dev.gatehouse.audit.SecurityEvents;
 import dev.gatehouse.factor.Factors;
 import dev.gatehouse.http.ClientInfo;
+import dev.gatehouse.http.CrossSite;
 import dev.gatehouse.http.JsonBody;
 import dev.gatehouse.http.Problem;
 import dev.gatehouse.http.RouteModule;
@@ -73,11 +74,13 @@ public final class RecoveryCodeSettings implements RouteModule {
   public void mount(Router router) {
     router.get(CODES).handler(SessionUser.required(clock)).handler(Sudo.required(clock)).handler(this::view);
     router.post(CODES).handler(SessionUser.required(clock)).handler(Sudo.required(clock)).handler(this::regenerate);
-    router.get(TEXT).handler(SessionUser.required(clock)).handler(Sudo.required(clock)).handler(this::download);
+    router.get(TEXT).handler(CrossSite.refused()).handler(SessionUser.required(clock)).handler(Sudo.required(clock))
+        .handler(this::download);
     // The stylesheet and script hold nothing personal; they are separate files because the CSP allows no inline ones.
     router.get(PRINT_CSS).handler(ctx -> asset(ctx, "text/css; charset=utf-8", printCss));
     router.get(PRINT_JS).handler(ctx -> asset(ctx, "text/javascript; charset=utf-8", printJs));
-    router.get(PRINT).handler(SessionUser.required(clock)).handler(Sudo.required(clock)).handler(this::print);
+    router.get(PRINT).handler(CrossSite.refused()).handler(SessionUser.required(clock)).handler(Sudo.required(clock))
+        .handler(this::print);
   }
 
   private void view(RoutingContext ctx) {

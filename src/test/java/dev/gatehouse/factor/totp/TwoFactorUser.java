@@ -35,7 +35,11 @@ public final class TwoFactorUser {
 
   /** Signed up and signed in (no 2FA yet), with sudo. */
   public static TwoFactorUser signedIn(TestServer server, MutableClock clock) {
-    String email = Emails.unique("tf");
+    return signedIn(server, clock, Emails.unique("tf"));
+  }
+
+  /** As {@link #signedIn(TestServer, MutableClock)}, with this email (e.g. at an organisation's domain). */
+  public static TwoFactorUser signedIn(TestServer server, MutableClock clock, String email) {
     Browser browser = server.browser();
     Response created = browser.signUp(email, PASSWORD);
     assertEquals(201, created.status(), created.toString());
@@ -49,6 +53,12 @@ public final class TwoFactorUser {
   /** Signed in with 2FA on: set up, confirmed, recovery codes kept; the clock moved past the confirming step. */
   public static TwoFactorUser enrolled(TestServer server, MutableClock clock) {
     TwoFactorUser user = signedIn(server, clock);
+    user.enable();
+    return user;
+  }
+
+  public static TwoFactorUser enrolled(TestServer server, MutableClock clock, String email) {
+    TwoFactorUser user = signedIn(server, clock, email);
     user.enable();
     return user;
   }
