@@ -112,13 +112,14 @@ public final class AccountRoutes implements RouteModule {
             .compose(found -> hasher.verify(found.map(Account::passwordHash).orElse(null), password))
             .recover(err -> sudoGuard.abandon(charge).transform(v -> Future.<Boolean>failedFuture(err)))
             .compose(ok -> sudoGuard.settle(charge, ok, ClientInfo.of(ctx, trustedProxies))))
-        .onSuccess(v -> {
+        .compose(v -> {
           long until = clock.millis() + Sudo.VALIDITY.toMillis();
           SessionUser.grantSudo(ctx, until);
           // Beside the answer, like the sign-in events: the password is confirmed whatever the log does.
           events.record(user, SecurityEvents.SUDO_GRANTED, ClientInfo.of(ctx, trustedProxies), null);
-          ctx.response().setStatusCode(204).end();
+          return SessionUser.save(ctx);
         })
+        .onSuccess(v -> ctx.response().setStatusCode(204).end())
         .onFailure(ctx::fail);
   }
 

@@ -9,8 +9,8 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * One 256-bit master key and the subkeys derived from it (HKDF-SHA256, RFC 5869), so encryption and the
- * recovery-code lookup HMAC never share a key. Its id is a short fingerprint, safe to store and to log.
+ * One 256-bit master key and the subkeys derived from it (HKDF-SHA256, RFC 5869), so encryption, the
+ * recovery-code lookup HMAC and the CSRF token HMAC never share a key. Its id is a short fingerprint, safe to store and to log.
  */
 public final class ServerKey {
 
@@ -21,11 +21,13 @@ public final class ServerKey {
   private final String id;
   private final byte[] encryptionKey;
   private final byte[] lookupKey;
+  private final byte[] csrfKey;
 
-  private ServerKey(String id, byte[] encryptionKey, byte[] lookupKey) {
+  private ServerKey(String id, byte[] encryptionKey, byte[] lookupKey, byte[] csrfKey) {
     this.id = id;
     this.encryptionKey = encryptionKey;
     this.lookupKey = lookupKey;
+    this.csrfKey = csrfKey;
   }
 
   /** The key from its 32 raw bytes; anything else is refused without echoing it. */
@@ -34,7 +36,8 @@ public final class ServerKey {
       throw new KeyMaterialException("a server key must be exactly " + BYTES + " bytes");
     }
     byte[] prk = hmac(SALT, master);
-    ServerKey key = new ServerKey(fingerprint(master), expand(prk, "aes-256-gcm/v1"), expand(prk, "lookup-hmac/v1"));
+    ServerKey key = new ServerKey(fingerprint(master), expand(prk, "aes-256-gcm/v1"), expand(prk, "lookup-hmac/v1"),
+        expand(prk, "csrf-hmac/v1"));
     Arrays.fill(prk, (byte) 0);
     return key;
   }
@@ -59,6 +62,10 @@ public final class ServerKey {
 
   byte[] lookupKey() {
     return lookupKey;
+  }
+
+  byte[] csrfKey() {
+    return csrfKey;
   }
 
   /** HKDF-Expand for a single 32-byte block. */

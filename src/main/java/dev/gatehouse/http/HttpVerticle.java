@@ -1,5 +1,8 @@
 package dev.gatehouse.http;
 
+import dev.gatehouse.crypto.CsrfTokens;
+import dev.gatehouse.session.PostgresSessionStore;
+import dev.gatehouse.session.SessionUser;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.CookieSameSite;
@@ -27,19 +30,21 @@ import java.util.concurrent.TimeUnit;
 public final class HttpVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(HttpVerticle.class);
-  static final long SESSION_IDLE_TIMEOUT = TimeUnit.MINUTES.toMillis(30);
   /** Files the browser fetches without a session: the app's scripts, styles and images. */
   private static final String ASSET = "^/(?!api/|account/|sso/|health/)[^?]*\\.(js|mjs|css|png|svg|ico|webmanifest|woff2?)$";
 
   private final HttpSettings settings;
   private final SessionStore sessions;
+  private final CsrfTokens csrfTokens;
   private final Pool pool;
   private final List<RouteModule> modules;
   private HttpServer server;
 
-  public HttpVerticle(HttpSettings settings, SessionStore sessions, Pool pool, List<RouteModule> modules) {
+  public HttpVerticle(HttpSettings settings, SessionStore sessions, CsrfTokens csrfTokens, Pool pool,
+                      List<RouteModule> modules) {
     this.settings = settings;
     this.sessions = sessions;
+    this.csrfTokens = csrfTokens;
     this.pool = pool;
     this.modules = modules;
   }
@@ -54,15 +59,20 @@ public final class HttpVerticle extends VerticleBase {
         .setCachingEnabled(true).setMaxAgeSeconds(300).setIncludeHidden(false).setDirectoryListing(false))
         // A missing script or stylesheet is a 404, not the app's page: a broken path must show.
         .handler(ctx -> ctx.fail(Problem.notFound()));
-    router.route().handler(SessionHandler.create(sessions)
-        .setSessionCookieName(settings.https() ? "__Host-gatehouse" : "gatehouse")
+    String sessionCookie = settings.https() ? "__Host-gatehouse" : "gatehouse";
+    // Lazy: a session nobody looked at is neither stored nor given a cookie (docs/security.md 30).
+    SessionHandler sessionHandler = SessionHandler.create(sessions)
+        .setSessionCookieName(sessionCookie)
         .setCookieHttpOnlyFlag(true)
         .setCookieSecureFlag(settings.https())
         .setCookieSameSite(CookieSameSite.LAX)
-        .setSessionTimeout(SESSION_IDLE_TIMEOUT)
-        .setNagHttps(false));
+        .setSessionTimeout(PostgresSessionStore.IDLE_TIMEOUT.toMillis())
+        .setLazySession(true)
+        .setNagHttps(false);
+    router.route().handler(sessionHandler);
+    router.route().handler(SessionUser.gate(sessionCookie, sessionHandler, settings.trustedProxies()));
     router.route().handler(BodyHandler.create(false).setBodyLimit(settings.bodyLimitBytes()));
-    router.route().handler(new Csrf(settings.https(), settings.publicOrigin()));
+    router.route().handler(new Csrf(settings.https(), settings.publicOrigin(), csrfTokens, SessionUser::csrfBinding));
     for (RouteModule module : modules) {
       module.mount(router);
     }
@@ -78,7 +88,7 @@ public final class HttpVerticle extends VerticleBase {
       }
     });
     router.route().handler(ctx -> ctx.fail(Problem.notFound()));
-    router.route().failureHandler(new ProblemHandler());
+    router.route().failureHandler(new ProblemHandler(SessionUser::saveChanges));
 
     HttpServerOptions options = new HttpServerOptions()
         .setHost(settings.host())

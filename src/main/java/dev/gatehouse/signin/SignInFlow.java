@@ -80,6 +80,7 @@ public final class SignInFlow implements RouteModule {
             return secondFactor.methods(user.id()).map(methods -> afterPassword(ctx, user, methods, client));
           });
         })
+        .compose(response -> SessionUser.save(ctx).map(response))
         .onSuccess(response -> ctx.json(response))
         .onFailure(ctx::fail);
   }
@@ -146,7 +147,9 @@ public final class SignInFlow implements RouteModule {
           }
           SessionUser.signIn(ctx, user, verified.method(), clock);
           events.record(user, SecurityEvents.SIGNED_IN, client, new JsonObject().put("method", verified.method()))
-              .onComplete(v -> ctx.json(new JsonObject().put("state", "signed_in").mergeIn(verified.response())));
+              .compose(v -> SessionUser.save(ctx))
+              .onSuccess(v -> ctx.json(new JsonObject().put("state", "signed_in").mergeIn(verified.response())))
+              .onFailure(ctx::fail);
         })
         .onFailure(err -> {
           if (err instanceof Problem p && "invalid_code".equals(p.code())) {
@@ -166,7 +169,7 @@ public final class SignInFlow implements RouteModule {
     SessionUser.signedIn(ctx, clock).ifPresent(user ->
         events.record(user, SecurityEvents.SIGNED_OUT, ClientInfo.of(ctx, trustedProxies), null));
     SessionUser.signOut(ctx);
-    ctx.response().setStatusCode(204).end();
+    SessionUser.save(ctx).onSuccess(v -> ctx.response().setStatusCode(204).end()).onFailure(ctx::fail);
   }
 
   private void rehashIfNeeded(Account user, String password) {

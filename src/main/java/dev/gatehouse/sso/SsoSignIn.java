@@ -16,7 +16,6 @@ import io.vertx.ext.auth.oauth2.Oauth2Credentials;
 import io.vertx.ext.auth.prng.VertxContextPRNG;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.Session;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -108,19 +107,18 @@ public final class SsoSignIn implements RouteModule {
               .putAdditionalParameter("nonce", flow.nonce());
           hint.ifPresent(request::setLoginHint);
           // One sign-in at a time per session: starting again replaces (and so cancels) the last one.
-          ctx.session().put(SsoFlow.SESSION_KEY, flow.encode());
+          SessionUser.begin(ctx).put(SsoFlow.SESSION_KEY, flow.encode());
           return provider.auth().authorizeURL(request);
         }))
+        .compose(url -> SessionUser.save(ctx).map(url))
         .onSuccess(url -> redirect(ctx, url))
         .onFailure(err -> fail(ctx, slug, err));
   }
 
   private void callback(RoutingContext ctx) {
     String slug = ctx.pathParam("slug");
-    Session session = ctx.session();
     // Taken out before anything else, so that a state, nonce and verifier serve exactly one callback.
-    SsoFlow flow = SsoFlow.decode(session.get(SsoFlow.SESSION_KEY));
-    session.remove(SsoFlow.SESSION_KEY);
+    SsoFlow flow = SsoFlow.decode(SessionUser.take(ctx, SsoFlow.SESSION_KEY));
     String state = ctx.queryParams().get("state");
     if (flow == null || !flow.slug().equals(slug) || !IdTokenCheck.constantTimeEquals(state, flow.state())) {
       fail(ctx, slug, new SsoFailure(SsoFailure.STATE_INVALID, flow == null
@@ -154,11 +152,9 @@ public final class SsoSignIn implements RouteModule {
               .compose(claims -> member(org, claims))
               .compose(person -> organisations.joinThroughSso(org.id(), person.email(), person.name()))
               .compose(joined -> {
-                if (session.isDestroyed()) {
-                  return Future.failedFuture(new SsoFailure(SsoFailure.STATE_INVALID, "the session ended during sign-in"));
-                }
                 SessionUser.signInThroughSso(ctx, joined.userId(), clock);
-                return record(joined, org, client);
+                // Written before the redirect; a session ended meanwhile (signed out elsewhere) fails here.
+                return SessionUser.save(ctx).compose(v -> record(joined, org, client));
               });
         })
         .onSuccess(joined -> redirect(ctx, SIGNED_IN_LANDING))

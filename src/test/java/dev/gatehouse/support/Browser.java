@@ -120,6 +120,8 @@ public final class Browser {
         .forEach(c -> cookies.getCookieStore().remove(URI.create(base), c));
     HttpCookie cookie = new HttpCookie(name, value);
     cookie.setPath("/");
+    // As the server's cookies are kept (domain = host), so that a later Set-Cookie replaces this one.
+    cookie.setDomain(URI.create(base).getHost());
     cookie.setVersion(0);
     cookies.getCookieStore().add(URI.create(base), cookie);
   }
