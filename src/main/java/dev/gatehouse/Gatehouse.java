@@ -22,6 +22,7 @@ import dev.gatehouse.factor.recovery.RecoveryCodeFactor;
 import dev.gatehouse.factor.recovery.RecoveryCodeSettings;
 import dev.gatehouse.factor.recovery.RecoveryCodes;
 import dev.gatehouse.session.PostgresSessionStore;
+import dev.gatehouse.session.SessionRoutes;
 import dev.gatehouse.signin.SecondFactor;
 import dev.gatehouse.signin.SecondFactors;
 import dev.gatehouse.factor.totp.TotpCredentials;
@@ -214,7 +215,8 @@ public final class Gatehouse {
         new OrganisationRoutes(organisations, identityProviders,
             new DomainVerifier(vertx, settings.text(DomainVerifier.DNS_SERVER, null)), envelope, events, publicUrl,
             Boolean.parseBoolean(settings.text(OrganisationRoutes.ALLOW_HTTP_ISSUERS, "false")), proxies, clock),
-        new SsoSignIn(organisations, identityProviders, events, publicUrl, proxies, clock));
+        new SsoSignIn(organisations, identityProviders, events, publicUrl, proxies, clock),
+        new SessionRoutes(sessions, events, proxies, clock));
 
     CsrfTokens csrfTokens = new CsrfTokens(keys);
     List<RouteModule> routes = BenchRoutes.enabled(settings) ? BenchRoutes.with(modules, pool, sessions, hasher) : modules;

@@ -39,7 +39,7 @@ public final class Browser {
     return this;
   }
 
-  /** Sends this header on every request from now on (e.g. {@code X-Forwarded-For}); null removes it. */
+  /** Sends this header on every request from now on (e.g. {@code X-Forwarded-For}, {@code User-Agent}); null removes it. */
   public Browser header(String name, String value) {
     if (value == null) {
       extraHeaders.remove(name);
@@ -84,7 +84,7 @@ public final class Browser {
   public HttpRequest.Builder request(String path) {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30))
         .header("User-Agent", "GatehouseTest/1.0");
-    extraHeaders.forEach(b::header);
+    extraHeaders.forEach(b::setHeader);
     return b;
   }
 
