@@ -8,6 +8,7 @@ import dev.gatehouse.http.ClientInfo;
 import dev.gatehouse.http.JsonBody;
 import dev.gatehouse.http.Problem;
 import dev.gatehouse.http.RouteModule;
+import dev.gatehouse.session.OtherSessions;
 import dev.gatehouse.session.SessionUser;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -99,7 +100,8 @@ public final class RecoveryCodeSettings implements RouteModule {
     ClientInfo client = ClientInfo.of(ctx, trustedProxies);
     pool.withTransaction(tx -> requireTwoFactor(tx, user)
             .compose(v -> codes.replaceSet(tx, user))
-            .compose(set -> events.record(tx, user, REGENERATED, client, null).map(set)))
+            .compose(set -> OtherSessions.end(tx, ctx).compose(ended -> events.record(tx, user, REGENERATED, client,
+                new JsonObject().put("sessionsEnded", ended))).map(set)))
         .onSuccess(set -> json(ctx, 201, setJson(set.stream().map(c -> new RecoveryCodes.Listed(c, false)).toList())))
         .onFailure(ctx::fail);
   }

@@ -11,6 +11,7 @@ import dev.gatehouse.http.RouteModule;
 import dev.gatehouse.factor.recovery.RecoveryCode;
 import dev.gatehouse.factor.recovery.RecoveryCodeFactor;
 import dev.gatehouse.factor.recovery.RecoveryCodes;
+import dev.gatehouse.session.OtherSessions;
 import dev.gatehouse.session.SessionUser;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -145,16 +146,17 @@ public final class TwoFactorSettings implements RouteModule {
     }
     UUID user = SessionUser.id(ctx);
     ClientInfo client = ClientInfo.of(ctx, trustedProxies);
-    pool.withTransaction(tx -> credentials.confirm(tx, user, code).compose(confirmed -> {
+    pool.withTransaction(tx -> credentials.confirm(tx, user, code).compose(confirmed -> OtherSessions.end(tx, ctx)
+        .compose(ended -> {
           if (!confirmed.firstTime()) {
-            return events.record(tx, user, RECONFIGURED, client, null)
+            return events.record(tx, user, RECONFIGURED, client, new JsonObject().put("sessionsEnded", ended))
                 .map(v -> new JsonObject().put("enabled", true).put("reconfigured", true));
           }
           return recoveryCodes.replaceSet(tx, user).compose(codes -> events.record(tx, user, ENABLED, client,
-                  new JsonObject().put("method", TotpFactor.METHOD))
+                  new JsonObject().put("method", TotpFactor.METHOD).put("sessionsEnded", ended))
               .map(v -> new JsonObject().put("enabled", true).put("reconfigured", false)
                   .put("recoveryCodes", new JsonArray(codes.stream().map(RecoveryCode::display).toList()))));
-        }))
+        })))
         .onSuccess(response -> ctx.response().putHeader("Cache-Control", "no-store")
             .putHeader("Content-Type", "application/json").end(response.encode()))
         .onFailure(ctx::fail);
@@ -179,8 +181,9 @@ public final class TwoFactorSettings implements RouteModule {
           return check(tx, user, proof, null)
               .compose(v -> credentials.delete(tx, user))
               .compose(v -> recoveryCodes.delete(tx, user))
-              .compose(v -> events.record(tx, user, DISABLED, client,
-                  new JsonObject().put("method", proof.method())));
+              .compose(v -> OtherSessions.end(tx, ctx))
+              .compose(ended -> events.record(tx, user, DISABLED, client,
+                  new JsonObject().put("method", proof.method()).put("sessionsEnded", ended)));
         }))
         .onSuccess(v -> ctx.response().setStatusCode(204).putHeader("Cache-Control", "no-store").end())
         .onFailure(ctx::fail);
