@@ -206,7 +206,7 @@ public final class Gatehouse {
     List<RouteModule> modules = List.of(
         new SignInFlow(accounts, hasher, new GuardedSecondFactor(secondFactor, codeBudgets, events), sso, events,
             new PasswordGuard(budgets.passwordAccount(), budgets.passwordAddress(), events), proxies, clock),
-        new AccountRoutes(accounts, hasher, PasswordPolicy.load(), events, profile,
+        new AccountRoutes(pool, accounts, hasher, PasswordPolicy.load(), events, profile,
             new SudoGuard(budgets.sudo(), events), proxies, clock),
         new DisableGuard(codeBudgets, secondFactor, proxies, clock),
         new TwoFactorSettings(pool, accounts, totp, recoveryCodes, events, settings.issuer(), proxies, clock),
