@@ -22,15 +22,33 @@ import java.util.Optional;
 public final class Browser {
 
   private final String base;
-  private final CookieManager cookies = new CookieManager(null, CookiePolicy.ACCEPT_ALL);
+  private final CookieManager cookies;
   private final HttpClient client;
   private boolean sendCsrf = true;
-  private final java.util.Map<String, String> extraHeaders = new java.util.LinkedHashMap<>();
+  private final java.util.Map<String, String> extraHeaders;
 
   public Browser(String base) {
     this.base = base;
+    this.cookies = new CookieManager(null, CookiePolicy.ACCEPT_ALL);
+    this.extraHeaders = new java.util.LinkedHashMap<>();
     this.client = HttpClient.newBuilder().cookieHandler(cookies).connectTimeout(Duration.ofSeconds(5))
         .followRedirects(HttpClient.Redirect.NEVER).build();
+  }
+
+  private Browser(String base, Browser same) {
+    this.base = base;
+    this.cookies = same.cookies;
+    this.client = same.client;
+    this.sendCsrf = same.sendCsrf;
+    this.extraHeaders = same.extraHeaders;
+  }
+
+  /**
+   * The same browser (its cookies and headers) talking to another server, as a load balancer would
+   * send it to another node. Cookies ignore ports, so both servers must listen on the same host.
+   */
+  public Browser at(String otherBase) {
+    return new Browser(otherBase, this);
   }
 
   /** A browser that forgets to send the CSRF header (a cross-site form post, say). */
