@@ -38,10 +38,12 @@ const LABELS = {
   recovery_codes_downloaded: 'Recovery codes downloaded',
   recovery_codes_printed: 'Recovery codes printed',
   recovery_codes_regenerated: 'New recovery codes generated',
+  password_changed: 'Password changed',
+  session_ended: (d) => (d.count ? `Signed out of ${d.count} other session${d.count === 1 ? '' : 's'}` : `Signed out a session${d.device ? ` (${d.device})` : ''}`),
 };
 
 // Details the label already says, or that say nothing to a person.
-const SHOWN_IN_LABEL = new Set(['method', 'reconfigure']);
+const SHOWN_IN_LABEL = new Set(['method', 'reconfigure', 'device', 'count', 'session', 'by']);
 
 export function labelFor(type, details) {
   const key = String(type || 'event').toLowerCase().replace(/[.\s-]+/g, '_');
@@ -64,6 +66,7 @@ export function describeAgent(agent) {
 // Details in words where we know them; other plain values as "name: value".
 const DETAILS = {
   remaining: (v) => `${v} recovery code${v === 1 ? '' : 's'} left`,
+  sessionsEnded: (v) => (v ? `${v} other session${v === 1 ? '' : 's'} signed out` : ''),
 };
 
 function detailsText(details) {
