@@ -41,6 +41,7 @@ public final class SessionUser {
 
   private static final String GATE = SessionUser.class.getName() + ".gate";
   private static final String LIVE = SessionUser.class.getName() + ".live";
+  private static final String ENDED = SessionUser.class.getName() + ".ended";
 
   /** A password step waiting for its second step: whose, since when (epoch ms), wrong codes so far. */
   public record Pending(UUID user, long since, int failures) {
@@ -225,6 +226,7 @@ public final class SessionUser {
     if (session != null) {
       session.destroy();
       ctx.put(LIVE, false);
+      ctx.put(ENDED, true);
       Csrf.rotate(ctx);
     }
   }
@@ -259,8 +261,9 @@ public final class SessionUser {
    */
   public static Future<Void> saveChanges(RoutingContext ctx) {
     Gate gate = ctx.get(GATE);
-    if (gate == null || ctx.get(LIVE) == null || !(ctx.session() instanceof StoredSession stored) || !stored.unsaved()) {
-      return Future.succeededFuture();
+    boolean touched = Boolean.TRUE.equals(ctx.get(LIVE)) || Boolean.TRUE.equals(ctx.get(ENDED));
+    if (gate == null || !touched || !(ctx.session() instanceof StoredSession stored) || !stored.unsaved()) {
+      return Future.succeededFuture(); // an anonymous visitor's session is not even looked at
     }
     return gate.handler().flush(ctx, true).recover(err -> Future.succeededFuture());
   }
