@@ -34,7 +34,7 @@ function sessionItem(session, problems, reload) {
   return h('li', { class: 'box__row' },
     h('div', { class: 'box__text' },
       h('h3', { id: titleId }, session.device || 'Unknown device', ' ',
-        session.current ? h('span', { class: 'badge badge--on', text: 'This session' }) : null),
+        session.current ? h('span', { class: 'session-tag', text: 'This session' }) : null),
       h('p', { text: when.filter(Boolean).join(' · ') })),
     end ? h('div', { class: 'box__buttons' }, end) : null);
 }
