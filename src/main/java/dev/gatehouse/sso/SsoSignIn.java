@@ -284,7 +284,8 @@ public final class SsoSignIn implements RouteModule {
       LOG.error("SSO sign-in via {} failed", printable(slug, 40), err);
     }
     if (!ctx.response().ended()) {
-      redirect(ctx, FAILURE_LANDING + code);
+      // The flow taken out of the session stays taken on every node before the browser comes back.
+      SessionUser.save(ctx).onComplete(v -> redirect(ctx, FAILURE_LANDING + code));
     }
   }
 
