@@ -11,6 +11,8 @@ import { loadMe } from '../session.js';
 import { startSetup } from './setup.js';
 import { regenerateCodes } from './recovery.js';
 import { organisationSection } from './organisation.js';
+import { sessionsSection } from './sessions.js';
+import { passwordSection } from './password.js';
 
 export const LOW_CODES = 3;
 
@@ -107,6 +109,8 @@ export async function accountScreen(main, { state }, me) {
       ssoNote(org),
       problems,
       tf.enabled ? twoFactorOn(tf, problems) : twoFactorOff(problems)),
+    passwordSection(me, () => main.querySelector('#sessions').replaceWith(sessionsSection())),
+    sessionsSection(),
     organisationSection(me));
   focusHeading(main);
 }
