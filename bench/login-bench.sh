@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The login benchmark: figures (a)-(f) and the behaviour under overload, side by side in one run,
+# The login benchmark: figures (a)-(g), anonymous page views and the behaviour under overload, side by side in one run,
 # with the machine's description and the load average. See docs/performance.md.
 #
 #   bench/login-bench.sh            full run (about 12 minutes; run it on a quiet machine)
@@ -8,7 +8,8 @@
 # Environment (optional):
 #   BENCH_JVM_FLAGS  JVM flags of the server and of the hash loop (a)   default: -XX:+UseG1GC -Xmx256m
 #   BENCH_PROPS      -D settings: -Dbench.warmup=30 -Dbench.measure=20 -Dbench.overload=15
-#                    -Dbench.sessions=10000 -Dbench.totpUsers=30000 -Dbench.secondStepRate=20
+#                    -Dbench.sessions=100000 -Dbench.anonymousViews=60000 -Dbench.totpUsers=30000
+#                    -Dbench.secondStepRate=20
 #   GATEHOUSE_*      the server's configuration (e.g. GATEHOUSE_HASH_THREADS, GATEHOUSE_ARGON2_MEMORY_KIB):
 #                    (a) and (b) use the configured Argon2 parameters
 # Writes target/load/bench/results.txt and the server logs next to it. Sends traffic to 127.0.0.1 only.
@@ -18,7 +19,7 @@ source bench/classpath.sh
 JVM_FLAGS=${BENCH_JVM_FLAGS:--XX:+UseG1GC -Xmx256m}
 PROPS=${BENCH_PROPS:-}
 if [[ ${1:-} == --quick ]]; then
-  PROPS="-Dbench.warmup=2 -Dbench.measure=5 -Dbench.overload=5 -Dbench.sessions=3000 -Dbench.totpUsers=6000 $PROPS"
+  PROPS="-Dbench.warmup=2 -Dbench.measure=5 -Dbench.overload=5 -Dbench.sessions=10000 -Dbench.anonymousViews=3000 -Dbench.totpUsers=6000 $PROPS"
 fi
 echo "== $(date -u +%FT%TZ) $(uname -srm); nproc $(nproc); $(uptime)"
 # shellcheck disable=SC2086

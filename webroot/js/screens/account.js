@@ -11,6 +11,8 @@ import { loadMe } from '../session.js';
 import { startSetup } from './setup.js';
 import { regenerateCodes } from './recovery.js';
 import { organisationSection } from './organisation.js';
+import { sessionsSection } from './sessions.js';
+import { passwordSection } from './password.js';
 import { passkeySection } from '../passkeys.js';
 
 export const LOW_CODES = 3;
@@ -113,6 +115,8 @@ export async function accountScreen(main, { state }, me) {
       problems,
       tf.enabled ? twoFactorOn(tf, problems) : twoFactorOff(problems)),
     passkeySection(tf, act),
+    passwordSection(me, () => main.querySelector('#sessions').replaceWith(sessionsSection())),
+    sessionsSection(),
     organisationSection(me));
   focusHeading(main);
 }

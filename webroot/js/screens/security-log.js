@@ -44,10 +44,12 @@ const LABELS = {
   recovery_codes_regenerated: 'New recovery codes generated',
   sso_link_requested: 'Single sign-on asked to be linked to this account (nothing linked until you sign in with your password)',
   sso_linked: 'Single sign-on linked to this account',
+  password_changed: 'Password changed',
+  session_ended: (d) => (d.count ? `Signed out of ${d.count} other session${d.count === 1 ? '' : 's'}` : `Signed out a session${d.device ? ` (${d.device})` : ''}`),
 };
 
 // Details the label already says, or that say nothing to a person.
-const SHOWN_IN_LABEL = new Set(['method', 'reconfigure', 'name', 'removed', 'passwordless']);
+const SHOWN_IN_LABEL = new Set(['method', 'reconfigure', 'device', 'count', 'session', 'by', 'name', 'removed', 'passwordless']);
 
 export function labelFor(type, details) {
   const key = String(type || 'event').toLowerCase().replace(/[.\s-]+/g, '_');
@@ -70,6 +72,7 @@ export function describeAgent(agent) {
 // Details in words where we know them; other plain values as "name: value".
 const DETAILS = {
   remaining: (v) => `${v} recovery code${v === 1 ? '' : 's'} left`,
+  sessionsEnded: (v) => (v ? `${v} other session${v === 1 ? '' : 's'} signed out` : ''),
 };
 
 function detailsText(details) {

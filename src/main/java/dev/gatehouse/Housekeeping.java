@@ -3,6 +3,7 @@ package dev.gatehouse;
 import dev.gatehouse.config.Settings;
 import dev.gatehouse.audit.EventRetention;
 import dev.gatehouse.factor.passkey.PasskeyStore;
+import dev.gatehouse.session.PostgresSessionStore;
 import dev.gatehouse.throttle.AttemptBudget;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -15,8 +16,8 @@ import java.time.Duration;
 
 /**
  * A periodic timer (every node runs one; the statements are safe to run concurrently) that prunes
- * security events past their retention period, attempt budgets that have expired, and passkey
- * challenges nobody answered within their 5 minutes.
+ * security events past their retention period, attempt budgets that have expired, expired sessions
+ * (reads refuse those already; this gives back their space) and expired passkey challenges.
  */
 final class Housekeeping {
 
@@ -51,13 +52,14 @@ final class Housekeeping {
   /** One round; failures (the database away, say) are logged and retried at the next tick. */
   Future<Void> run() {
     return events.pruneBefore(clock.instant().minus(retention))
-        .compose(pruned -> AttemptBudget.pruneExpired(pool, clock.instant()).map(budgets -> {
-          if (pruned > 0 || budgets > 0) {
-            LOG.info("Housekeeping: pruned {} security event(s) older than {} days and {} expired attempt budget(s)",
-                pruned, retention.toDays(), budgets);
-          }
-          return (Void) null;
-        }))
+        .compose(pruned -> AttemptBudget.pruneExpired(pool, clock.instant())
+            .compose(budgets -> PostgresSessionStore.pruneExpired(pool, clock.instant()).map(sessions -> {
+              if (pruned > 0 || budgets > 0 || sessions > 0) {
+                LOG.info("Housekeeping: pruned {} security event(s) older than {} days, {} expired attempt budget(s)"
+                    + " and {} expired session(s)", pruned, retention.toDays(), budgets, sessions);
+              }
+              return (Void) null;
+            })))
         .compose(v -> passkeys.pruneChallenges(pool, clock.instant()))
         .<Void>mapEmpty()
         .onFailure(err -> LOG.warn("Housekeeping skipped: {}", err.toString()));

@@ -26,7 +26,7 @@ import static io.gatling.javaapi.http.HttpDsl.status;
 
 /**
  * Sign-in as a browser does it, in Gatling's open model (new users arrive at a rate, whatever the
- * server's answers): fetch the page (session and XSRF-TOKEN cookies), the password step with the
+ * server's answers): fetch the page (the XSRF-TOKEN cookie), the password step with the
  * token echoed in X-XSRF-TOKEN, then — for users with TOTP on — the second step with the code
  * computed at the moment it is sent from the user's secret.
  *

@@ -14,12 +14,13 @@ public record Account(UUID id, String email, String name, String passwordHash, O
         row.getString("password_hash"), row.getOffsetDateTime("created_at"));
   }
 
-  /** What the account's owner may see of it (never the hash). */
+  /** What the account's owner may see of it (never the hash; only whether there is one). */
   public JsonObject toJson() {
     return new JsonObject()
         .put("id", id.toString())
         .put("email", email)
         .put("name", name)
-        .put("createdAt", createdAt.toInstant().toString());
+        .put("createdAt", createdAt.toInstant().toString())
+        .put("passwordSet", passwordHash != null);
   }
 }

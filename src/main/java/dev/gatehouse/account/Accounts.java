@@ -28,6 +28,9 @@ public final class Accounts {
   private static final String BY_EMAIL = "SELECT id, email, name, password_hash, created_at FROM users WHERE email = $1";
   private static final String BY_ID = "SELECT id, email, name, password_hash, created_at FROM users WHERE id = $1";
   private static final String UPDATE_HASH = "UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1";
+  // Only over the hash the change was checked against: of two changes at once, one wins.
+  private static final String CHANGE_PASSWORD = """
+      UPDATE users SET password_hash = $3, updated_at = now() WHERE id = $1 AND password_hash = $2""";
 
   private final Pool pool;
 
@@ -73,6 +76,11 @@ public final class Accounts {
 
   public Future<Void> updatePasswordHash(UUID id, String hash) {
     return pool.preparedQuery(UPDATE_HASH).execute(Tuple.of(id, hash)).mapEmpty();
+  }
+
+  /** Replaces the password hash if it is still {@code oldHash}, in the caller's transaction; false if it changed meanwhile. */
+  public Future<Boolean> changePassword(SqlClient db, UUID id, String oldHash, String newHash) {
+    return db.preparedQuery(CHANGE_PASSWORD).execute(Tuple.of(id, oldHash, newHash)).map(rows -> rows.rowCount() == 1);
   }
 
   private static Optional<Account> first(RowSet<Row> rows) {

@@ -10,7 +10,8 @@ import javax.crypto.spec.SecretKeySpec;
 
 /**
  * One 256-bit master key and the subkeys derived from it (HKDF-SHA256, RFC 5869), so encryption, the
- * recovery-code lookup HMAC and the device-cookie signature never share a key. Its id is a short fingerprint, safe to store and to log.
+ * recovery-code lookup HMAC, the device-cookie signature and the CSRF token HMAC never share a key.
+ * Its id is a short fingerprint, safe to store and to log.
  */
 public final class ServerKey {
 
@@ -22,12 +23,14 @@ public final class ServerKey {
   private final byte[] encryptionKey;
   private final byte[] lookupKey;
   private final byte[] deviceCookieKey;
+  private final byte[] csrfKey;
 
-  private ServerKey(String id, byte[] encryptionKey, byte[] lookupKey, byte[] deviceCookieKey) {
+  private ServerKey(String id, byte[] encryptionKey, byte[] lookupKey, byte[] deviceCookieKey, byte[] csrfKey) {
     this.id = id;
     this.encryptionKey = encryptionKey;
     this.lookupKey = lookupKey;
     this.deviceCookieKey = deviceCookieKey;
+    this.csrfKey = csrfKey;
   }
 
   /** The key from its 32 raw bytes; anything else is refused without echoing it. */
@@ -37,7 +40,7 @@ public final class ServerKey {
     }
     byte[] prk = hmac(SALT, master);
     ServerKey key = new ServerKey(fingerprint(master), expand(prk, "aes-256-gcm/v1"), expand(prk, "lookup-hmac/v1"),
-        expand(prk, "device-cookie-hmac/v1"));
+        expand(prk, "device-cookie-hmac/v1"), expand(prk, "csrf-hmac/v1"));
     Arrays.fill(prk, (byte) 0);
     return key;
   }
@@ -66,6 +69,10 @@ public final class ServerKey {
 
   byte[] deviceCookieKey() {
     return deviceCookieKey;
+  }
+
+  byte[] csrfKey() {
+    return csrfKey;
   }
 
   /** HKDF-Expand for a single 32-byte block. */

@@ -6,6 +6,7 @@ import dev.gatehouse.http.ClientInfo;
 import dev.gatehouse.http.JsonBody;
 import dev.gatehouse.http.Problem;
 import dev.gatehouse.http.RouteModule;
+import dev.gatehouse.session.OtherSessions;
 import dev.gatehouse.session.SessionUser;
 import dev.gatehouse.session.Sudo;
 import io.vertx.core.Future;
@@ -61,15 +62,16 @@ public final class TwoFactor implements RouteModule, ProfileSection {
 
   /**
    * After a factor was added in {@code tx}: when 2FA was off before ({@code wasOn} false), it is on
-   * now, recovery codes are handed out and the event says so. Answers the codes, or empty.
+   * now, recovery codes are handed out and the event says so (with {@code details}, e.g. how many
+   * sessions ended). Answers the codes, or empty.
    */
   public Future<Optional<List<String>>> added(SqlClient tx, UUID user, boolean wasOn, String method,
-                                              ClientInfo client) {
+                                              ClientInfo client, JsonObject details) {
     if (wasOn) {
       return Future.succeededFuture(Optional.empty());
     }
     return backupCodes.issue(tx, user)
-        .compose(codes -> events.recordIn(tx, user, ENABLED, client, new JsonObject().put("method", method))
+        .compose(codes -> events.recordIn(tx, user, ENABLED, client, details.copy().put("method", method))
             .map(v -> Optional.of(codes)));
   }
 
@@ -101,7 +103,10 @@ public final class TwoFactor implements RouteModule, ProfileSection {
     return chain;
   }
 
-  /** Turns 2FA off: every factor's credentials and the recovery codes go in one transaction. */
+  /**
+   * Turns 2FA off: every factor's credentials and the recovery codes go, and the account's other
+   * sessions end (docs/security.md 32), in one transaction.
+   */
   private void disable(RoutingContext ctx) {
     JsonBody.read(ctx);
     UUID user = SessionUser.id(ctx);
@@ -110,7 +115,8 @@ public final class TwoFactor implements RouteModule, ProfileSection {
           if (!methods.twoFactorOn()) {
             return Future.failedFuture(notEnabled());
           }
-          return removeAll(tx, user).compose(v -> events.recordIn(tx, user, DISABLED, client, null));
+          return removeAll(tx, user).compose(v -> OtherSessions.end(tx, ctx))
+              .compose(ended -> events.recordIn(tx, user, DISABLED, client, new JsonObject().put("sessionsEnded", ended)));
         }))
         .onSuccess(v -> ctx.response().setStatusCode(204).putHeader("Cache-Control", "no-store").end())
         .onFailure(ctx::fail);

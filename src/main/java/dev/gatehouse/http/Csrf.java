@@ -1,40 +1,46 @@
 package dev.gatehouse.http;
 
+import dev.gatehouse.crypto.CsrfTokens;
 import io.vertx.core.Handler;
 import io.vertx.core.http.Cookie;
 import io.vertx.core.http.CookieSameSite;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.auth.prng.VertxContextPRNG;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.Session;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.util.Base64;
+import java.util.function.Function;
 
 /**
- * Double-submit CSRF protection bound to the session (docs/security.md 13), in vertx-web's naming:
- * every GET sets the {@code XSRF-TOKEN} cookie, every unsafe request must echo it in
- * {@code X-XSRF-TOKEN}, and it must equal the token kept in the server-side session.
+ * Double-submit CSRF protection (docs/security.md 13), in vertx-web's naming: every GET sets the
+ * {@code XSRF-TOKEN} cookie when it holds no valid token, every unsafe request must echo it in
+ * {@code X-XSRF-TOKEN}, and the token must be one the server signed for this request's session.
  *
- * <p>Not vertx-web's {@code CSRFHandler}, because that one rotates the token on every POST (so
- * parallel requests from one page refuse each other) and binds it to the session id without a way
- * to re-issue it when the id is rotated at sign-in. Here the token lives as long as the session id:
- * {@link #rotate} issues a new one whenever the id changes. Cross-site requests that a browser
- * labels ({@code Sec-Fetch-Site: cross-site}, or a foreign {@code Origin}) are refused outright.
+ * <p>Stateless (docs/security.md 30): a token is a random value with its HMAC under a subkey of the
+ * server key ({@link CsrfTokens}), bound to the session id, or to no session for a visitor who has
+ * none, so an anonymous page view stores nothing anywhere. {@link #rotate} issues a new token
+ * whenever the binding changes (a new session id, a session ended). Not vertx-web's
+ * {@code CSRFHandler}: that one keeps the token in the session and rotates it on every POST, so
+ * parallel requests from one page refuse each other. Cross-site requests that a browser labels
+ * ({@code Sec-Fetch-Site: cross-site}, or a foreign {@code Origin}) are refused outright.
  */
 public final class Csrf implements Handler<RoutingContext> {
 
   public static final String COOKIE = "XSRF-TOKEN";
   public static final String HEADER = "X-XSRF-TOKEN";
-  private static final String SESSION_KEY = "csrf";
 
   private final boolean secure;
   private final String publicOrigin;
+  private final CsrfTokens tokens;
+  private final Function<RoutingContext, String> binding;
 
-  public Csrf(boolean secure, String publicOrigin) {
+  /** {@code binding} answers the id of the request's stored session, or "" when it has none. */
+  public Csrf(boolean secure, String publicOrigin, CsrfTokens tokens, Function<RoutingContext, String> binding) {
     this.secure = secure;
     this.publicOrigin = publicOrigin;
+    this.tokens = tokens;
+    this.binding = binding;
   }
 
   @Override
@@ -43,16 +49,11 @@ public final class Csrf implements Handler<RoutingContext> {
     HttpMethod method = ctx.request().method();
     boolean unsafe = method == HttpMethod.POST || method == HttpMethod.PUT || method == HttpMethod.DELETE
         || method == HttpMethod.PATCH;
-    Session session = ctx.session();
+    Cookie cookie = ctx.request().getCookie(COOKIE);
+    String bound = binding.apply(ctx);
     if (!unsafe) {
-      String token = session.get(SESSION_KEY);
-      if (token == null) {
-        token = rotate(ctx);
-      } else {
-        Cookie cookie = ctx.request().getCookie(COOKIE);
-        if (cookie == null || !token.equals(cookie.getValue())) {
-          setCookie(ctx, token);
-        }
+      if (cookie == null || !tokens.valid(cookie.getValue(), bound)) {
+        issue(ctx, bound);
       }
       ctx.next();
       return;
@@ -61,36 +62,29 @@ public final class Csrf implements Handler<RoutingContext> {
       ctx.fail(refused("This request came from another site."));
       return;
     }
-    String expected = session.get(SESSION_KEY);
     String header = ctx.request().getHeader(HEADER);
-    Cookie cookie = ctx.request().getCookie(COOKIE);
-    if (expected == null || header == null || cookie == null
-        || !constantTimeEquals(header, cookie.getValue()) || !constantTimeEquals(header, expected)) {
+    if (header == null || cookie == null || !constantTimeEquals(header, cookie.getValue())
+        || !tokens.valid(header, bound)) {
       ctx.fail(refused("The CSRF token is missing or stale: reload the page and try again."));
       return;
     }
     ctx.next();
   }
 
-  /** Issues a fresh token for the session (call whenever the session id changes). */
-  public static String rotate(RoutingContext ctx) {
-    byte[] bytes = new byte[32];
-    VertxContextPRNG.current(ctx.vertx()).nextBytes(bytes);
-    String token = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
-    ctx.session().put(SESSION_KEY, token);
+  /** Issues a fresh token for the request's session as it is now (call whenever its id changes or it ends). */
+  public static void rotate(RoutingContext ctx) {
     Csrf csrf = ctx.get(Csrf.class.getName());
-    setCookie(ctx, token, csrf == null || csrf.secure);
-    return token;
+    if (csrf != null) {
+      csrf.issue(ctx, csrf.binding.apply(ctx));
+    }
   }
 
-  private void setCookie(RoutingContext ctx, String token) {
-    setCookie(ctx, token, secure);
-  }
-
-  private static void setCookie(RoutingContext ctx, String token, boolean secure) {
+  private void issue(RoutingContext ctx, String bound) {
+    byte[] random = new byte[CsrfTokens.RANDOM_BYTES];
+    VertxContextPRNG.current(ctx.vertx()).nextBytes(random);
     // Readable by the page's script (that is the point of double submit); SameSite=Strict.
-    ctx.response().addCookie(Cookie.cookie(COOKIE, token).setPath("/").setHttpOnly(false).setSecure(secure)
-        .setSameSite(CookieSameSite.STRICT));
+    ctx.response().addCookie(Cookie.cookie(COOKIE, tokens.issue(bound, random)).setPath("/").setHttpOnly(false)
+        .setSecure(secure).setSameSite(CookieSameSite.STRICT));
   }
 
   private boolean foreignOrigin(RoutingContext ctx) {

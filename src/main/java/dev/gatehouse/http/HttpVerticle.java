@@ -1,12 +1,15 @@
 package dev.gatehouse.http;
 
+import dev.gatehouse.crypto.CsrfTokens;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.CookieSameSite;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.SessionHandler;
 import io.vertx.ext.web.handler.StaticHandler;
@@ -19,6 +22,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
+import java.util.function.Function;
 
 /**
  * One HTTP server instance on one event loop; deployed once per core. Routing, sessions, CSRF and
@@ -27,19 +32,21 @@ import java.util.concurrent.TimeUnit;
 public final class HttpVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(HttpVerticle.class);
-  static final long SESSION_IDLE_TIMEOUT = TimeUnit.MINUTES.toMillis(30);
   /** Files the browser fetches without a session: the app's scripts, styles and images. */
   private static final String ASSET = "^/(?!api/|account/|sso/|health/)[^?]*\\.(js|mjs|css|png|svg|ico|webmanifest|woff2?)$";
 
   private final HttpSettings settings;
-  private final SessionStore sessions;
+  private final Sessions sessions;
+  private final CsrfTokens csrfTokens;
   private final Pool pool;
   private final List<RouteModule> modules;
   private HttpServer server;
 
-  public HttpVerticle(HttpSettings settings, SessionStore sessions, Pool pool, List<RouteModule> modules) {
+  public HttpVerticle(HttpSettings settings, Sessions sessions, CsrfTokens csrfTokens, Pool pool,
+                      List<RouteModule> modules) {
     this.settings = settings;
     this.sessions = sessions;
+    this.csrfTokens = csrfTokens;
     this.pool = pool;
     this.modules = modules;
   }
@@ -55,15 +62,20 @@ public final class HttpVerticle extends VerticleBase {
         .setCachingEnabled(true).setMaxAgeSeconds(300).setIncludeHidden(false).setDirectoryListing(false))
         // A missing script or stylesheet is a 404, not the app's page: a broken path must show.
         .handler(ctx -> ctx.fail(Problem.notFound()));
-    router.route().handler(SessionHandler.create(sessions)
-        .setSessionCookieName(settings.https() ? "__Host-gatehouse" : "gatehouse")
+    String sessionCookie = settings.https() ? "__Host-gatehouse" : "gatehouse";
+    // Lazy: a session nobody looked at is neither stored nor given a cookie (docs/security.md 30).
+    SessionHandler sessionHandler = SessionHandler.create(sessions.store())
+        .setSessionCookieName(sessionCookie)
         .setCookieHttpOnlyFlag(true)
         .setCookieSecureFlag(settings.https())
         .setCookieSameSite(CookieSameSite.LAX)
-        .setSessionTimeout(SESSION_IDLE_TIMEOUT)
-        .setNagHttps(false));
+        .setSessionTimeout(sessions.idleTimeoutMillis())
+        .setLazySession(true)
+        .setNagHttps(false);
+    router.route().handler(sessionHandler);
+    router.route().handler(sessions.gate().apply(sessionCookie, sessionHandler));
     router.route().handler(BodyHandler.create(false).setBodyLimit(settings.bodyLimitBytes()));
-    router.route().handler(new Csrf(settings.https(), settings.publicOrigin()));
+    router.route().handler(new Csrf(settings.https(), settings.publicOrigin(), csrfTokens, sessions.csrfBinding()));
     for (RouteModule module : modules) {
       module.mount(router);
     }
@@ -79,7 +91,7 @@ public final class HttpVerticle extends VerticleBase {
       }
     });
     router.route().handler(ctx -> ctx.fail(Problem.notFound()));
-    router.route().failureHandler(new ProblemHandler());
+    router.route().failureHandler(new ProblemHandler(sessions.saveChanges()));
 
     HttpServerOptions options = new HttpServerOptions()
         .setHost(settings.host())
@@ -98,6 +110,18 @@ public final class HttpVerticle extends VerticleBase {
   public Future<?> stop() {
     // Stop accepting, let requests in flight finish (up to the timeout), then close.
     return server == null ? Future.succeededFuture() : server.shutdown(10, TimeUnit.SECONDS);
+  }
+
+  /**
+   * What the HTTP layer needs of the session package, handed in by the assembly so that http (below
+   * every feature) imports none of it: the store, the idle timeout, the handler mounted after
+   * vertx-web's SessionHandler, what the CSRF token is bound to, and how an error answer saves
+   * what must stick.
+   */
+  public record Sessions(SessionStore store, long idleTimeoutMillis,
+                         BiFunction<String, SessionHandler, Handler<RoutingContext>> gate,
+                         Function<RoutingContext, String> csrfBinding,
+                         Function<RoutingContext, Future<Void>> saveChanges) {
   }
 
   /** What the HTTP layer needs from the configuration. */

@@ -1,6 +1,7 @@
 package dev.gatehouse.http;
 
 import dev.gatehouse.db.Database;
+import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.DecodeException;
@@ -11,6 +12,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Function;
 
 /**
  * The one failure handler: every failure becomes an {@code application/problem+json} body with a
@@ -20,6 +22,13 @@ public final class ProblemHandler implements Handler<RoutingContext> {
 
   private static final Logger LOG = LoggerFactory.getLogger(ProblemHandler.class);
 
+  private final Function<RoutingContext, Future<Void>> beforeAnswer;
+
+  /** {@code beforeAnswer} runs before the problem is written (it keeps what the session must keep); it never fails. */
+  public ProblemHandler(Function<RoutingContext, Future<Void>> beforeAnswer) {
+    this.beforeAnswer = beforeAnswer;
+  }
+
   @Override
   public void handle(RoutingContext ctx) {
     Problem problem = toProblem(ctx);
@@ -28,8 +37,12 @@ public final class ProblemHandler implements Handler<RoutingContext> {
       response.reset();
       return;
     }
-    problem.headers().forEach(response::putHeader);
-    write(response, problem);
+    beforeAnswer.apply(ctx).onComplete(v -> {
+      if (!response.ended() && !response.closed()) {
+        problem.headers().forEach(response::putHeader);
+        write(response, problem);
+      }
+    });
   }
 
   public static void write(HttpServerResponse response, Problem problem) {

@@ -1,26 +1,34 @@
 package dev.gatehouse.session;
 
+import dev.gatehouse.http.ClientInfo;
 import dev.gatehouse.http.Csrf;
 import dev.gatehouse.http.Problem;
+import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.Session;
+import io.vertx.ext.web.handler.SessionHandler;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 
 /**
  * Who the server-side session belongs to, and in which state (docs/design.md, "Sign-in flow"):
  * anonymous, pending (password given, second step owed) or signed in. The user is only ever taken
- * from here, never from a request parameter. Values are plain strings and numbers so that a
- * clustered session store can carry them.
+ * from here, never from a request parameter.
+ *
+ * <p>An anonymous visitor has no stored session (docs/security.md 30): nothing here looks at the
+ * session of a request that brought no live session cookie, so vertx-web's lazy SessionHandler
+ * stores nothing for it. The first row is written by a transition (the password step, an SSO
+ * start), and every transition is saved with {@link #save} before its answer goes out, so the
+ * next request finds it on whichever node it lands.
  */
 public final class SessionUser {
 
-  /** Idle timeout is the session store's (30 minutes); this is the absolute one (docs/security.md 12). */
-  public static final Duration ABSOLUTE_TIMEOUT = Duration.ofHours(12);
+  public static final Duration ABSOLUTE_TIMEOUT = PostgresSessionStore.ABSOLUTE_TIMEOUT;
   public static final Duration PENDING_TIMEOUT = Duration.ofMinutes(5);
 
   static final String USER = "user";
@@ -32,11 +40,50 @@ public final class SessionUser {
   static final String SUDO_UNTIL = "sudoUntil";
   static final String SUDO_PASSWORD_AT = "sudoPasswordAt";
 
+  private static final String GATE = SessionUser.class.getName() + ".gate";
+  private static final String LIVE = SessionUser.class.getName() + ".live";
+  private static final String ENDED = SessionUser.class.getName() + ".ended";
+
   /** A password step waiting for its second step: whose, since when (epoch ms), wrong codes so far. */
   public record Pending(UUID user, long since, int failures) {
   }
 
+  /** What the helpers need to know about the request's session handling. */
+  private record Gate(String cookieName, SessionHandler handler) {
+  }
+
   private SessionUser() {
+  }
+
+  /** Mounted right after the SessionHandler it names. */
+  public static Handler<RoutingContext> gate(String cookieName, SessionHandler handler) {
+    Gate gate = new Gate(cookieName, handler);
+    return ctx -> {
+      ctx.put(GATE, gate);
+      ctx.next();
+    };
+  }
+
+  /**
+   * The request's stored session (found by its cookie, or started by this request), or null; never
+   * makes one. SessionHandler drops a cookie that named no live row, so without the cookie there is
+   * nothing to look at, and the session is not even touched.
+   */
+  static Session live(RoutingContext ctx) {
+    Boolean known = ctx.get(LIVE);
+    if (known == null) {
+      Gate gate = ctx.get(GATE);
+      known = gate != null && ctx.request().getCookie(gate.cookieName()) != null
+          && ctx.session() instanceof StoredSession stored && stored.stored() && !stored.isDestroyed();
+      ctx.put(LIVE, known);
+    }
+    return known ? ctx.session() : null;
+  }
+
+  /** What the request's CSRF token is bound to: its stored session's id, or "" for none. */
+  public static String csrfBinding(RoutingContext ctx) {
+    Session session = live(ctx);
+    return session == null ? "" : session.id();
   }
 
   /** A guard for every route that needs a signed-in user; a pending session is not signed in. */
@@ -50,19 +97,19 @@ public final class SessionUser {
     };
   }
 
-  /** The signed-in user, if any; an expired session (12 hours since sign-in) is destroyed. */
+  /** The signed-in user, if any; a session 12 hours past its sign-in ends here whatever its row says. */
   public static Optional<UUID> signedIn(RoutingContext ctx, Clock clock) {
-    Session session = ctx.session();
-    if (session == null || session.isDestroyed()) {
+    Session session = live(ctx);
+    if (session == null) {
       return Optional.empty();
     }
     String user = session.get(USER);
-    Long since = session.get(SIGNED_IN_AT);
-    if (user == null || since == null) {
+    long since = millis(session.get(SIGNED_IN_AT));
+    if (user == null || since == 0) {
       return Optional.empty();
     }
     if (clock.millis() - since > ABSOLUTE_TIMEOUT.toMillis()) {
-      session.destroy();
+      end(ctx);
       return Optional.empty();
     }
     return Optional.of(UUID.fromString(user));
@@ -73,16 +120,59 @@ public final class SessionUser {
     return UUID.fromString(ctx.session().get(USER));
   }
 
-  /** Rotates the session id (the old one becomes worthless) and the CSRF token that follows it. */
+  /**
+   * Gives the session a new id (the old one becomes worthless) and the CSRF token that follows it.
+   * On a request without a stored session this starts one, stored when it is saved.
+   */
   public static void rotate(RoutingContext ctx) {
-    ctx.session().regenerateId();
+    Session session = ctx.session();
+    if (session instanceof StoredSession stored && !stored.stored()) {
+      ClientInfo client = ClientInfo.of(ctx);
+      stored.seenFrom(client.userAgent(), client.ip());
+    }
+    session.regenerateId();
+    ctx.put(LIVE, true);
     Csrf.rotate(ctx);
   }
 
-  public static void signIn(RoutingContext ctx, UUID user, String method, Clock clock) {
-    clearPending(ctx);
+  /** The request's stored session, if it brought one; never starts one (an anonymous visitor stores nothing). */
+  public static Optional<Session> current(RoutingContext ctx) {
+    return Optional.ofNullable(live(ctx));
+  }
+
+  /**
+   * Forgets whoever this session belonged to and continues it, empty, under a new id (the old one
+   * worthless): for a flow that must sign everyone out of this browser and still remember something
+   * in it (an SSO identity waiting to be linked). Starts one when there is none.
+   */
+  public static Session restart(RoutingContext ctx) {
+    Session session = live(ctx);
+    if (session == null) {
+      return begin(ctx);
+    }
+    session.data().clear();
     rotate(ctx);
+    return session;
+  }
+
+  /** The request's stored session, started (under a new id) when there is none: for an SSO start. */
+  public static Session begin(RoutingContext ctx) {
+    if (live(ctx) == null) {
+      rotate(ctx);
+    }
+    return ctx.session();
+  }
+
+  /** Takes a value out of the stored session (null when there is none): it serves once. */
+  public static String take(RoutingContext ctx, String key) {
+    Session session = live(ctx);
+    return session == null ? null : session.remove(key);
+  }
+
+  public static void signIn(RoutingContext ctx, UUID user, String method, Clock clock) {
     Session session = ctx.session();
+    removePending(session);
+    rotate(ctx);
     session.put(USER, user.toString());
     session.put(SIGNED_IN_AT, clock.millis());
     session.put(METHOD, method);
@@ -102,6 +192,7 @@ public final class SessionUser {
     Session session = ctx.session();
     session.remove(USER);
     session.remove(SIGNED_IN_AT);
+    session.remove(METHOD);
     session.remove(SUDO_UNTIL);
     session.remove(SUDO_PASSWORD_AT);
     rotate(ctx);
@@ -110,8 +201,19 @@ public final class SessionUser {
     session.put(PENDING_FAILURES, 0);
   }
 
+  /** The pending sign-in is over; a session left with nothing in it ends (its row goes). */
   public static void clearPending(RoutingContext ctx) {
-    Session session = ctx.session();
+    Session session = live(ctx);
+    if (session == null) {
+      return;
+    }
+    removePending(session);
+    if (session.isEmpty()) {
+      end(ctx);
+    }
+  }
+
+  private static void removePending(Session session) {
     session.remove(PENDING_USER);
     session.remove(PENDING_SINCE);
     session.remove(PENDING_FAILURES);
@@ -119,29 +221,36 @@ public final class SessionUser {
 
   /** The pending second step of this session, if any (its age is the caller's to judge). */
   public static Optional<Pending> pending(RoutingContext ctx) {
-    Session session = ctx.session();
-    if (session == null || session.isDestroyed()) {
+    Session session = live(ctx);
+    if (session == null) {
       return Optional.empty();
     }
     String user = session.get(PENDING_USER);
-    Long since = session.get(PENDING_SINCE);
-    Integer failures = session.get(PENDING_FAILURES);
-    return user == null || since == null ? Optional.empty()
-        : Optional.of(new Pending(UUID.fromString(user), since, failures == null ? 0 : failures));
+    long since = millis(session.get(PENDING_SINCE));
+    return user == null || since == 0 ? Optional.empty()
+        : Optional.of(new Pending(UUID.fromString(user), since, (int) millis(session.get(PENDING_FAILURES))));
   }
 
   /** Counts one more wrong code against the pending state; answers the count. */
   public static int pendingFailed(RoutingContext ctx) {
-    Integer failures = ctx.session().get(PENDING_FAILURES);
-    int now = (failures == null ? 0 : failures) + 1;
+    int now = (int) millis(ctx.session().get(PENDING_FAILURES)) + 1;
     ctx.session().put(PENDING_FAILURES, now);
     return now;
   }
 
-  /** Forgets everyone: a fresh anonymous session under a new id, the old id worthless. */
+  /** Forgets everyone: the session ends (its row is deleted, the cookie expired), the CSRF token is anonymous. */
   public static void signOut(RoutingContext ctx) {
-    ctx.session().data().clear();
-    rotate(ctx);
+    end(ctx);
+  }
+
+  private static void end(RoutingContext ctx) {
+    Session session = live(ctx);
+    if (session != null) {
+      session.destroy();
+      ctx.put(LIVE, false);
+      ctx.put(ENDED, true);
+      Csrf.rotate(ctx);
+    }
   }
 
   /** Grants sudo (re-authentication at full strength) until the given instant, in epoch milliseconds. */
@@ -157,13 +266,49 @@ public final class SessionUser {
 
   /** When the password half of sudo was given (epoch ms), or 0. */
   public static long sudoPasswordAt(RoutingContext ctx) {
-    Long at = ctx.session().get(SUDO_PASSWORD_AT);
-    return at == null ? 0 : at;
+    Session session = live(ctx);
+    return session == null ? 0 : millis(session.get(SUDO_PASSWORD_AT));
   }
 
   /** The end of the sudo grant in epoch milliseconds, or 0. */
   public static long sudoUntil(RoutingContext ctx) {
-    Long until = ctx.session().get(SUDO_UNTIL);
-    return until == null ? 0 : until;
+    Session session = live(ctx);
+    return session == null ? 0 : millis(session.get(SUDO_UNTIL));
+  }
+
+  /**
+   * Writes what this request changed in its session (new data, a new id, its end) and sets the
+   * cookie, before the answer goes out: the next request may land on another node. Call it after
+   * every transition; vertx-web alone would write only after the answer was sent.
+   */
+  public static Future<Void> save(RoutingContext ctx) {
+    Gate gate = ctx.get(GATE);
+    if (gate == null || ctx.get(LIVE) == null) {
+      return Future.succeededFuture(); // the session was never looked at: nothing to write
+    }
+    return gate.handler().flush(ctx, true);
+  }
+
+  /**
+   * For error answers, which vertx-web never stores: a change that must hold all the same (a wrong
+   * code counted against the pending sign-in, a session ended) is written first. Never fails.
+   */
+  public static Future<Void> saveChanges(RoutingContext ctx) {
+    Gate gate = ctx.get(GATE);
+    boolean touched = Boolean.TRUE.equals(ctx.get(LIVE)) || Boolean.TRUE.equals(ctx.get(ENDED));
+    if (gate == null || !touched || !(ctx.session() instanceof StoredSession stored) || !stored.unsaved()) {
+      return Future.succeededFuture(); // an anonymous visitor's session is not even looked at
+    }
+    return gate.handler().flush(ctx, true).recover(err -> Future.succeededFuture());
+  }
+
+  /** The current session's handle, the one the API shows; null without a stored session. */
+  static UUID handle(RoutingContext ctx) {
+    return live(ctx) instanceof StoredSession stored ? stored.handle() : null;
+  }
+
+  /** Numbers come back from the table as Integer or Long, whichever fits. */
+  private static long millis(Object value) {
+    return value instanceof Number n ? n.longValue() : 0;
   }
 }

@@ -99,13 +99,19 @@ public final class Reauthentication implements RouteModule {
                     .map(answer -> Optional.<JsonObject>empty());
               });
             }))
+        .compose(pendingCode -> {
+          if (pendingCode.isEmpty()) {
+            SessionUser.grantSudo(ctx, clock.millis() + Sudo.VALIDITY.toMillis());
+          }
+          // Stored before the answer: the next request may land on another node.
+          return SessionUser.save(ctx).map(pendingCode);
+        })
         .onSuccess(pendingCode -> {
           if (pendingCode.isPresent()) {
             ctx.json(pendingCode.get());
-            return;
+          } else {
+            ctx.response().setStatusCode(204).end();
           }
-          SessionUser.grantSudo(ctx, clock.millis() + Sudo.VALIDITY.toMillis());
-          ctx.response().setStatusCode(204).end();
         })
         .onFailure(ctx::fail);
   }

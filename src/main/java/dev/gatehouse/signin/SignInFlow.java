@@ -89,6 +89,7 @@ public final class SignInFlow implements RouteModule {
             return factors.of(pool, user.id()).compose(methods -> afterPassword(ctx, user, methods.usable(), client));
           });
         })
+        .compose(response -> SessionUser.save(ctx).map(response))
         .onSuccess(response -> ctx.json(response))
         .onFailure(ctx::fail);
   }
@@ -151,7 +152,9 @@ public final class SignInFlow implements RouteModule {
           SessionUser.signIn(ctx, user, proof.method(), clock);
           // The sign-in event is in the statement that settled the code; what hangs on a completed sign-in follows.
           signedIn.signedIn(ctx, user, ClientInfo.of(ctx))
-              .onComplete(v -> ctx.json(new JsonObject().put("state", "signed_in").mergeIn(answer)));
+              .compose(v -> SessionUser.save(ctx))
+              .onSuccess(v -> ctx.json(new JsonObject().put("state", "signed_in").mergeIn(answer)))
+              .onFailure(ctx::fail);
         })
         .onFailure(err -> {
           if (err instanceof Problem p && "invalid_code".equals(p.code())) {
@@ -172,7 +175,7 @@ public final class SignInFlow implements RouteModule {
     SessionUser.signedIn(ctx, clock).ifPresent(user ->
         events.recordBestEffort(user, SecurityEvents.SIGNED_OUT, ClientInfo.of(ctx), null));
     SessionUser.signOut(ctx);
-    ctx.response().setStatusCode(204).end();
+    SessionUser.save(ctx).onSuccess(v -> ctx.response().setStatusCode(204).end()).onFailure(ctx::fail);
   }
 
   private void rehashIfNeeded(Account user, String password) {

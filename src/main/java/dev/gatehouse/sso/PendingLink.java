@@ -1,8 +1,8 @@
 package dev.gatehouse.sso;
 
+import dev.gatehouse.session.SessionUser;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.Session;
 
 import java.util.Optional;
 import java.util.UUID;
@@ -28,8 +28,7 @@ public record PendingLink(SsoIdentities.Vouched who, String organisationSlug, St
 
   /** The link waiting in this session, if any. */
   static Optional<PendingLink> of(RoutingContext ctx) {
-    Session session = ctx.session();
-    String stored = session == null || session.isDestroyed() ? null : session.get(SESSION_KEY);
+    String stored = SessionUser.current(ctx).map(session -> session.<String>get(SESSION_KEY)).orElse(null);
     if (stored == null) {
       return Optional.empty();
     }
@@ -45,7 +44,7 @@ public record PendingLink(SsoIdentities.Vouched who, String organisationSlug, St
   }
 
   static void clear(RoutingContext ctx) {
-    ctx.session().remove(SESSION_KEY);
+    SessionUser.current(ctx).ifPresent(session -> session.remove(SESSION_KEY));
   }
 
   @Override

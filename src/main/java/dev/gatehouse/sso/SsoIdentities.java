@@ -4,6 +4,8 @@ import dev.gatehouse.account.Account;
 import dev.gatehouse.account.Accounts;
 import dev.gatehouse.audit.SecurityEvents;
 import dev.gatehouse.http.ClientInfo;
+import dev.gatehouse.session.OtherSessions;
+import io.vertx.ext.web.RoutingContext;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
@@ -94,12 +96,16 @@ public final class SsoIdentities {
    * Binds a waiting link's identity to the account that has just proved itself, makes it a member
    * and writes {@link #LINKED} to its security log, in one transaction.
    */
-  public Future<Organisations.Joining> link(PendingLink link, String organisationName, ClientInfo client) {
+  public Future<Organisations.Joining> link(PendingLink link, String organisationName, RoutingContext ctx,
+                                            ClientInfo client) {
     Vouched who = link.who();
+    // docs/security.md 32: linking ends the account's other sessions, with the link or not at all.
     return pool.withTransaction(tx -> bind(tx, who, link.user())
         .compose(v -> organisations.join(tx, who.organisation(), link.user()))
-        .compose(joining -> events.recordIn(tx, link.user(), LINKED, client, new JsonObject()
-            .put("organisation", organisationName).put("email", who.email())).map(joining)));
+        .compose(joining -> OtherSessions.endAtSignIn(tx, ctx, link.user())
+            .compose(ended -> events.recordIn(tx, link.user(), LINKED, client, new JsonObject()
+                .put("organisation", organisationName).put("email", who.email()).put("sessionsEnded", ended)))
+            .map(joining)));
   }
 
   private Future<Outcome> create(SqlClient tx, Vouched who) {

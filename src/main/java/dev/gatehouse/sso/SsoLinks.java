@@ -58,11 +58,13 @@ public final class SsoLinks implements RouteModule, SignInHook {
    * the account can sign in) and tells the account's owner that someone asked; answers where to go.
    */
   Future<String> await(RoutingContext ctx, Organisation org, SsoIdentities.ProveFirst outcome, ClientInfo client) {
-    SessionUser.signOut(ctx);
+    // Whoever was signed in here is signed out; the session, under a new id, holds the waiting link,
+    // stored before the browser is sent on.
+    SessionUser.restart(ctx);
     new PendingLink(outcome.who(), org.slug(), org.name(), outcome.user(), clock.millis()).store(ctx);
     LOG.info("SSO sign-in via {} waits for the account with that address to prove itself", org.slug());
-    return events.recordBestEffort(outcome.user(), SsoIdentities.LINK_REQUESTED, client,
-        new JsonObject().put("organisation", org.name())).map(LANDING);
+    return SessionUser.save(ctx).compose(v -> events.recordBestEffort(outcome.user(), SsoIdentities.LINK_REQUESTED,
+        client, new JsonObject().put("organisation", org.name()))).map(LANDING);
   }
 
   /** True while a fresh link waits in this session for this account: its password may be used to prove it. */
@@ -82,13 +84,12 @@ public final class SsoLinks implements RouteModule, SignInHook {
       LOG.info("SSO link for organisation {} dropped: another account signed in", link.organisationSlug());
       return Future.succeededFuture();
     }
-    return identities.link(link, link.organisationName(), client)
+    return identities.link(link, link.organisationName(), ctx, client)
         .compose(joining -> joining.joinedNow()
             ? events.recordBestEffort(user, OrganisationRoutes.JOINED, client, new JsonObject()
                 .put("organisation", link.organisationName()).put("role", joining.role()))
             : Future.succeededFuture())
         .onSuccess(v -> {
-          // docs/security.md 32: linking ends the account's other sessions (with the PostgreSQL session store).
           ctx.session().put(PendingLink.LINKED_KEY, new JsonObject().put("slug", link.organisationSlug())
               .put("name", link.organisationName()).encode());
           LOG.info("SSO identity of organisation {} linked to the account that proved itself", link.organisationSlug());
@@ -110,10 +111,10 @@ public final class SsoLinks implements RouteModule, SignInHook {
           .put("expiresAt", Instant.ofEpochMilli(link.since() + SsoSignIn.FLOW_LIFETIME.toMillis()).toString()));
       return;
     }
-    String linked = ctx.session().get(PendingLink.LINKED_KEY);
+    String linked = SessionUser.current(ctx).map(session -> session.<String>remove(PendingLink.LINKED_KEY)).orElse(null);
     if (linked != null) {
-      ctx.session().remove(PendingLink.LINKED_KEY);
-      ctx.json(new JsonObject().put("state", "linked").put("organisation", new JsonObject(linked)));
+      SessionUser.save(ctx).onSuccess(v -> ctx.json(new JsonObject().put("state", "linked")
+          .put("organisation", new JsonObject(linked)))).onFailure(ctx::fail);
       return;
     }
     ctx.fail(new Problem(404, "no_sso_link", "Not found", "No SSO sign-in is waiting to be linked in this browser."));
@@ -121,7 +122,7 @@ public final class SsoLinks implements RouteModule, SignInHook {
 
   private void cancel(RoutingContext ctx) {
     PendingLink.clear(ctx);
-    ctx.response().setStatusCode(204).end();
+    SessionUser.save(ctx).onSuccess(v -> ctx.response().setStatusCode(204).end()).onFailure(ctx::fail);
   }
 
   /** The link waiting in this session, while it is fresh; a stale one is forgotten. */

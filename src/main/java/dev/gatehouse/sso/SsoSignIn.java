@@ -13,7 +13,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.auth.prng.VertxContextPRNG;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.Session;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -116,9 +115,10 @@ public final class SsoSignIn implements RouteModule {
           request.put("code_challenge_method", "S256");
           hint.ifPresent(email -> request.put("login_hint", email));
           // One sign-in at a time per session: starting again replaces (and so cancels) the last one.
-          ctx.session().put(SsoFlow.SESSION_KEY, flow.encode());
+          SessionUser.begin(ctx).put(SsoFlow.SESSION_KEY, flow.encode());
           return provider.authorizeUrl(request);
         }))
+        .compose(url -> SessionUser.save(ctx).map(url))
         .onSuccess(url -> ctx.response().putHeader("Cache-Control", "no-store")
             .putHeader("Content-Type", "application/json").end(new JsonObject().put("location", url).encode()))
         .onFailure(err -> ctx.fail(refusedStart(slug, err)));
@@ -146,10 +146,8 @@ public final class SsoSignIn implements RouteModule {
 
   private void callback(RoutingContext ctx) {
     String slug = ctx.pathParam("slug");
-    Session session = ctx.session();
     // Taken out before anything else, so that a state, nonce and verifier serve exactly one callback.
-    SsoFlow flow = SsoFlow.decode(session.get(SsoFlow.SESSION_KEY));
-    session.remove(SsoFlow.SESSION_KEY);
+    SsoFlow flow = SsoFlow.decode(SessionUser.take(ctx, SsoFlow.SESSION_KEY));
     String state = ctx.queryParams().get("state");
     if (flow == null || !flow.slug().equals(slug) || !IdTokenCheck.constantTimeEquals(state, flow.state())) {
       fail(ctx, slug, new SsoFailure(SsoFailure.STATE_INVALID, flow == null
@@ -183,9 +181,6 @@ public final class SsoSignIn implements RouteModule {
                       provider.issuer(), (String) claims.getValue("sub"), person.email(), person.name()))))
               .compose(identities::resolve)
               .compose(outcome -> {
-                if (session.isDestroyed()) {
-                  return Future.failedFuture(new SsoFailure(SsoFailure.STATE_INVALID, "the session ended during sign-in"));
-                }
                 if (outcome instanceof SsoIdentities.ProveFirst proveFirst) {
                   return links.await(ctx, org, proveFirst, client);
                 }
@@ -194,7 +189,8 @@ public final class SsoSignIn implements RouteModule {
                 }
                 SsoIdentities.SignIn signIn = (SsoIdentities.SignIn) outcome;
                 SessionUser.signInThroughSso(ctx, signIn.user(), clock);
-                return record(signIn, org, client).map(SIGNED_IN_LANDING);
+                // Written before the redirect; a session ended meanwhile (signed out elsewhere) fails here.
+                return SessionUser.save(ctx).compose(v -> record(signIn, org, client)).map(SIGNED_IN_LANDING);
               });
         })
         .onSuccess(landing -> redirect(ctx, landing))
@@ -315,7 +311,8 @@ public final class SsoSignIn implements RouteModule {
       LOG.error("SSO sign-in via {} failed", printable(slug, 40), err);
     }
     if (!ctx.response().ended()) {
-      redirect(ctx, FAILURE_LANDING + code);
+      // The flow taken out of the session stays taken on every node before the browser comes back.
+      SessionUser.save(ctx).onComplete(v -> redirect(ctx, FAILURE_LANDING + code));
     }
   }
 

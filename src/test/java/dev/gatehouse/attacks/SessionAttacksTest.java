@@ -20,7 +20,7 @@ import java.util.List;
 import static dev.gatehouse.factor.totp.TwoFactorUser.secondStep;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -202,11 +202,12 @@ class SessionAttacksTest {
   void the_session_id_from_before_sign_in_is_worthless_after_it() {
     TwoFactorUser user = TwoFactorUser.enrolled(server, CLOCK);
     Browser b = server.browser();
-    b.get("/");
-    String anonymous = b.sessionId();
-    assertNotNull(anonymous);
+    // Fixation: an id the attacker chose, planted before sign-in (an anonymous visitor gets none of ours).
+    String anonymous = "00112233445566778899aabbccddeeff";
+    b.setCookie("gatehouse", anonymous);
     assertEquals("two_factor_required", b.signIn(user.email, TwoFactorUser.PASSWORD).json().getString("state"));
     String pending = b.sessionId();
+    assertNotEquals(anonymous, pending);
     assertEquals(200, secondStep(b, "code", user.code()).status());
     assertEquals(200, b.get("/api/me").status());
     for (String old : List.of(anonymous, pending)) {

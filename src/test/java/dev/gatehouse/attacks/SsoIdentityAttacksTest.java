@@ -122,8 +122,13 @@ class SsoIdentityAttacksTest {
 
     assertEquals("linked", ok(200, browser.get("/api/sso/link")).json().getString("state"));
     assertEquals(1, identities(owner.email));
-    assertTrue(eventTypes(owner).contains("sso.linked"));
-    assertTrue(memberOf(owner, org));
+    // docs/security.md 32: linking ended the owner's other session (the one they enrolled in).
+    assertEquals(401, owner.browser.get("/api/me").status(), "the account's other sessions ended");
+    JsonObject linked = browser.get("/api/me/security-events").json().getJsonArray("events").stream()
+        .map(JsonObject.class::cast).filter(e -> "sso.linked".equals(e.getString("type"))).findFirst().orElseThrow();
+    assertEquals(1, linked.getJsonObject("details").getInteger("sessionsEnded"));
+    assertTrue(browser.get("/api/orgs").json().getJsonArray("organisations").stream()
+        .anyMatch(o -> org.slug().equals(((JsonObject) o).getString("slug"))), "a member now");
 
     Browser later = server.browser();
     Response direct = kit.signIn(later, org, owner.email);

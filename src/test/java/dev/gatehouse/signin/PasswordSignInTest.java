@@ -107,27 +107,47 @@ class PasswordSignInTest {
   void the_session_id_changes_at_sign_in_and_the_old_one_is_worthless() {
     String email = newAccount();
     Browser browser = server.browser();
-    browser.get("/");
-    String before = browser.sessionId();
-    assertNotNull(before);
+    // Fixation: an id the attacker chose and planted in the victim's browser before sign-in.
+    String planted = "0123456789abcdef0123456789abcdef";
+    browser.setCookie("gatehouse", planted);
     assertEquals(200, browser.signIn(email, PASSWORD).status());
-    String after = browser.sessionId();
-    assertNotEquals(before, after);
-    assertEquals(32, after.length(), "128-bit id, hex");
+    String first = browser.sessionId();
+    assertNotEquals(planted, first);
+    assertEquals(32, first.length(), "128-bit id, hex");
+    // Signing in again from a signed-in session moves it to yet another id.
+    assertEquals(200, browser.signIn(email, PASSWORD).status());
+    String second = browser.sessionId();
+    assertNotEquals(first, second);
 
-    Browser attacker = server.browser();
-    attacker.setCookie("gatehouse", before);
-    assertEquals(401, attacker.get("/api/me").status());
+    for (String old : List.of(planted, first)) {
+      Browser attacker = server.browser();
+      attacker.setCookie("gatehouse", old);
+      assertEquals(401, attacker.get("/api/me").status());
+    }
     assertEquals(200, browser.get("/api/me").status());
   }
 
   @Test
   void the_session_cookie_is_http_only_and_same_site_lax() {
-    Response page = server.browser().get("/");
-    String cookie = page.headers("Set-Cookie").stream().filter(c -> c.startsWith("gatehouse=")).findFirst().orElseThrow();
+    String email = newAccount();
+    Response signIn = server.browser().signIn(email, PASSWORD);
+    String cookie = signIn.headers("Set-Cookie").stream().filter(c -> c.startsWith("gatehouse=")).findFirst().orElseThrow();
     assertTrue(cookie.contains("HTTPOnly") || cookie.contains("HttpOnly"), cookie);
     assertTrue(cookie.contains("SameSite=Lax"), cookie);
     assertTrue(!cookie.contains("Secure"), "plain http in tests: " + cookie);
+  }
+
+  @Test
+  void a_session_ends_after_30_idle_minutes() {
+    String email = newAccount();
+    Browser browser = server.browser();
+    assertEquals(200, browser.signIn(email, PASSWORD).status());
+    CLOCK.advance(Duration.ofMinutes(29));
+    assertEquals(200, browser.get("/api/me").status(), "used within 30 minutes: still signed in");
+    CLOCK.advance(Duration.ofMinutes(29));
+    assertEquals(200, browser.get("/api/me").status(), "each use restarts the 30 minutes");
+    CLOCK.advance(Duration.ofMinutes(31));
+    assertEquals(401, browser.get("/api/me").status());
   }
 
   @Test
@@ -135,10 +155,15 @@ class PasswordSignInTest {
     String email = newAccount();
     Browser browser = server.browser();
     assertEquals(200, browser.signIn(email, PASSWORD).status());
-    CLOCK.advance(Duration.ofHours(11).plusMinutes(59));
-    assertEquals(200, browser.get("/api/me").status());
+    // Used every 25 minutes, so never idle for 30: 28 uses take it to 11 h 40 min.
+    for (int minutes = 25; minutes <= 700; minutes += 25) {
+      CLOCK.advance(Duration.ofMinutes(25));
+      assertEquals(200, browser.get("/api/me").status(), "after " + minutes + " minutes");
+    }
+    CLOCK.advance(Duration.ofMinutes(19));
+    assertEquals(200, browser.get("/api/me").status(), "11 h 59 min after sign-in");
     CLOCK.advance(Duration.ofMinutes(2));
-    assertEquals(401, browser.get("/api/me").status());
+    assertEquals(401, browser.get("/api/me").status(), "12 h 01 min after sign-in, 2 minutes after its last use");
   }
 
   @Test

@@ -22,15 +22,33 @@ import java.util.Optional;
 public final class Browser {
 
   private final String base;
-  private final CookieManager cookies = new CookieManager(null, CookiePolicy.ACCEPT_ALL);
+  private final CookieManager cookies;
   private final HttpClient client;
   private boolean sendCsrf = true;
-  private final java.util.Map<String, java.util.List<String>> extraHeaders = new java.util.LinkedHashMap<>();
+  private final java.util.Map<String, java.util.List<String>> extraHeaders;
 
   public Browser(String base) {
     this.base = base;
+    this.cookies = new CookieManager(null, CookiePolicy.ACCEPT_ALL);
+    this.extraHeaders = new java.util.LinkedHashMap<>();
     this.client = HttpClient.newBuilder().cookieHandler(cookies).connectTimeout(Duration.ofSeconds(5))
         .followRedirects(HttpClient.Redirect.NEVER).build();
+  }
+
+  private Browser(String base, Browser same) {
+    this.base = base;
+    this.cookies = same.cookies;
+    this.client = same.client;
+    this.sendCsrf = same.sendCsrf;
+    this.extraHeaders = same.extraHeaders;
+  }
+
+  /**
+   * The same browser (its cookies and headers) talking to another server, as a load balancer would
+   * send it to another node. Cookies ignore ports, so both servers must listen on the same host.
+   */
+  public Browser at(String otherBase) {
+    return new Browser(otherBase, this);
   }
 
   /** A browser that forgets to send the CSRF header (a cross-site form post, say). */
@@ -39,7 +57,7 @@ public final class Browser {
     return this;
   }
 
-  /** Sends this header on every request from now on (e.g. {@code X-Forwarded-For}); null removes it. */
+  /** Sends this header on every request from now on (e.g. {@code X-Forwarded-For}, {@code User-Agent}); null removes it. */
   public Browser header(String name, String value) {
     if (value == null) {
       extraHeaders.remove(name);
@@ -90,7 +108,11 @@ public final class Browser {
   public HttpRequest.Builder request(String path) {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30))
         .header("User-Agent", "GatehouseTest/1.0");
-    extraHeaders.forEach((name, lines) -> lines.forEach(line -> b.header(name, line)));
+    // The first line replaces a default (the User-Agent); further lines are added, as a proxy chain would.
+    extraHeaders.forEach((name, lines) -> {
+      b.setHeader(name, lines.get(0));
+      lines.subList(1, lines.size()).forEach(line -> b.header(name, line));
+    });
     return b;
   }
 
@@ -126,6 +148,8 @@ public final class Browser {
         .forEach(c -> cookies.getCookieStore().remove(URI.create(base), c));
     HttpCookie cookie = new HttpCookie(name, value);
     cookie.setPath("/");
+    // As the server's cookies are kept (domain = host), so that a later Set-Cookie replaces this one.
+    cookie.setDomain(URI.create(base).getHost());
     cookie.setVersion(0);
     cookies.getCookieStore().add(URI.create(base), cookie);
   }

@@ -153,6 +153,22 @@ class SsoPagesTest extends BrowserTest {
   }
 
   @Test
+  void an_account_made_by_sso_is_offered_no_password_to_change() {
+    Org org = kit.organisation(true);
+    String email = org.email("fox");
+    page.navigate("/signin");
+    button(page, "Sign in with SSO").click();
+    ssoField().fill(email);
+    providerSignsIn(org.provider(), org.slug(), email);
+    button(page, "Continue").click();
+    assertThat(page).hasURL(Pattern.compile("/account$"));
+    assertThat(page.locator("#sessions")).containsText("with SSO");
+    assertThat(page.getByRole(AriaRole.FORM, new Page.GetByRoleOptions().setName("Change password"))).hasCount(0);
+    assertThat(page.getByLabel("Current password")).hasCount(0);
+    Ui.signOut(page);
+  }
+
+  @Test
   void sso_failures_are_explained_on_the_sign_in_page() {
     Org org = kit.organisation(true);
 

@@ -9,6 +9,7 @@ import dev.gatehouse.http.ClientInfo;
 import dev.gatehouse.http.JsonBody;
 import dev.gatehouse.http.Problem;
 import dev.gatehouse.http.RouteModule;
+import dev.gatehouse.session.OtherSessions;
 import dev.gatehouse.session.SessionUser;
 import dev.gatehouse.session.Sudo;
 import io.vertx.core.Future;
@@ -25,7 +26,8 @@ import java.util.UUID;
  * browser made), list, rename and remove them. Adding and removing need full-strength sudo
  * (docs/security.md 15, 25) and write a security event (17); the first second factor hands out recovery
  * codes ({@link TwoFactor#added}), and removing the last one turns 2FA off only when the request says it
- * knows ({@link TwoFactor#removed}, 48). Everything acts on the session's own user.
+ * knows ({@link TwoFactor#removed}, 48). Adding or removing one ends the account's other sessions, in
+ * the same transaction (32). Everything acts on the session's own user.
  */
 public final class PasskeySettings implements RouteModule {
 
@@ -97,16 +99,19 @@ public final class PasskeySettings implements RouteModule {
         .compose(verified -> pool.withTransaction(tx -> store.userHandle(tx, user)
             .compose(handle -> factors.of(tx, user))
             .compose(before -> ceremony.register(tx, verified, name)
-                .compose(passkey -> events.recordIn(tx, user, ADDED, client, new JsonObject()
-                        .put("name", passkey.name()).put("authenticator", passkey.toJson().getString("authenticator")))
-                    // docs/security.md 32: the account's other sessions end here, in this transaction, once
-                    // sessions are kept in PostgreSQL (OtherSessions.end(tx, ctx) on the sessions branch).
-                    .compose(v -> twoFactor.added(tx, user, before.twoFactorOn(), PasskeyFactor.METHOD, client))
-                    .map(codes -> {
+                // A new credential: the account's other sessions end with it, this one goes on under a new id (32).
+                .compose(passkey -> OtherSessions.end(tx, ctx).compose(ended -> {
+                  JsonObject ending = new JsonObject().put("sessionsEnded", ended);
+                  return events.recordIn(tx, user, ADDED, client, ending.copy().put("name", passkey.name())
+                          .put("authenticator", passkey.toJson().getString("authenticator")))
+                      .compose(v -> twoFactor.added(tx, user, before.twoFactorOn(), PasskeyFactor.METHOD, client,
+                          ending))
+                      .map(codes -> {
                       JsonObject response = new JsonObject().put("passkey", passkey.toJson()).put("twoFactorEnabled", true);
                       codes.ifPresent(c -> response.put("recoveryCodes", new JsonArray(c)));
                       return response;
-                    })))))
+                    });
+                })))))
         .onSuccess(response -> json(ctx, 201, response))
         .onFailure(ctx::fail);
   }
@@ -142,9 +147,11 @@ public final class PasskeySettings implements RouteModule {
     pool.withTransaction(tx -> store.lock(tx, user)
             .compose(v -> store.delete(tx, user, id))
             .compose(removed -> removed.isEmpty() ? Future.<Void>failedFuture(notFound())
-                : events.recordIn(tx, user, REMOVED, client, new JsonObject().put("name", removed.get())))
-            // docs/security.md 32: the account's other sessions end here too (see add).
-            .compose(v -> twoFactor.removed(tx, user, confirmed, PasskeyFactor.METHOD, client)))
+                : twoFactor.removed(tx, user, confirmed, PasskeyFactor.METHOD, client)
+                    // Only once the removal stands (a refused one rolls back): the other sessions end (32).
+                    .compose(stillOn -> OtherSessions.end(tx, ctx))
+                    .compose(ended -> events.recordIn(tx, user, REMOVED, client,
+                        new JsonObject().put("name", removed.get()).put("sessionsEnded", ended)))))
         .onSuccess(v -> ctx.response().setStatusCode(204).putHeader("Cache-Control", "no-store").end())
         .onFailure(ctx::fail);
   }

@@ -10,6 +10,7 @@ import dev.gatehouse.http.CrossSite;
 import dev.gatehouse.http.JsonBody;
 import dev.gatehouse.http.Problem;
 import dev.gatehouse.http.RouteModule;
+import dev.gatehouse.session.OtherSessions;
 import dev.gatehouse.session.SessionUser;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -100,7 +101,8 @@ public final class RecoveryCodeSettings implements RouteModule {
     ClientInfo client = ClientInfo.of(ctx);
     pool.withTransaction(tx -> requireTwoFactor(tx, user)
             .compose(v -> codes.replaceSet(tx, user))
-            .compose(set -> events.recordIn(tx, user, REGENERATED, client, null).map(set)))
+            .compose(set -> OtherSessions.end(tx, ctx).compose(ended -> events.recordIn(tx, user, REGENERATED, client,
+                new JsonObject().put("sessionsEnded", ended))).map(set)))
         .onSuccess(set -> json(ctx, 201, setJson(set.stream().map(c -> new RecoveryCodeStore.Listed(c, false)).toList())))
         .onFailure(ctx::fail);
   }

@@ -9,6 +9,7 @@ import dev.gatehouse.http.ClientInfo;
 import dev.gatehouse.http.JsonBody;
 import dev.gatehouse.http.Problem;
 import dev.gatehouse.http.RouteModule;
+import dev.gatehouse.session.OtherSessions;
 import dev.gatehouse.session.SessionUser;
 import dev.gatehouse.session.Sudo;
 import io.vertx.core.Future;
@@ -151,7 +152,7 @@ public final class TotpSettings implements RouteModule {
               }
               return store.takeSetup(tx, user, sealed.get(), now).compose(taken -> taken.isEmpty()
                   ? Future.failedFuture(noSetup())
-                  : install(tx, user, sealed.get(), check.step(), taken.get(), before.twoFactorOn(), client));
+                  : install(tx, ctx, user, sealed.get(), check.step(), taken.get(), before.twoFactorOn(), client));
             })))
         .onSuccess(response -> ctx.response().putHeader("Cache-Control", "no-store")
             .putHeader("Content-Type", "application/json").end(response.encode()))
@@ -161,27 +162,34 @@ public final class TotpSettings implements RouteModule {
   /**
    * The confirmed secret replaces the app's (only for a setup started as a re-configure: any other
    * one racing the first enable fails, and the transaction with it) or becomes the first. The
-   * code's step is spent.
+   * code's step is spent, and the account's other sessions end with the change (docs/security.md 32).
    */
-  private Future<JsonObject> install(SqlClient tx, UUID user, String sealed, long step, boolean reconfigure,
-                                     boolean wasOn, ClientInfo client) {
+  private Future<JsonObject> install(SqlClient tx, RoutingContext ctx, UUID user, String sealed, long step,
+                                     boolean reconfigure, boolean wasOn, ClientInfo client) {
     return store.replaceSecret(tx, user, sealed, step).compose(replaced -> {
-      if (replaced) {
-        return reconfigure
-            ? events.recordIn(tx, user, RECONFIGURED, client, null)
-                .map(v -> new JsonObject().put("enabled", true).put("reconfigured", true))
-            : Future.failedFuture(noSetup());
+      if (replaced && !reconfigure) {
+        return Future.failedFuture(noSetup());
       }
-      return store.insertSecret(tx, user, sealed, step)
-          .compose(v -> twoFactor.added(tx, user, wasOn, TotpFactor.METHOD, client))
-          .compose(codes -> (codes.isPresent() ? Future.<Void>succeededFuture()
-              : events.recordIn(tx, user, ADDED, client, null))
-              .map(v -> {
-                JsonObject answer = new JsonObject().put("enabled", true).put("reconfigured", false);
-                codes.ifPresent(c -> answer.put("recoveryCodes", new JsonArray(c)));
-                return answer;
-              }));
+      return (replaced ? Future.<Void>succeededFuture() : store.insertSecret(tx, user, sealed, step))
+          .compose(v -> OtherSessions.end(tx, ctx))
+          .compose(ended -> installed(tx, user, replaced, wasOn, client, new JsonObject().put("sessionsEnded", ended)));
     });
+  }
+
+  private Future<JsonObject> installed(SqlClient tx, UUID user, boolean replaced, boolean wasOn, ClientInfo client,
+                                       JsonObject details) {
+    if (replaced) {
+      return events.recordIn(tx, user, RECONFIGURED, client, details)
+          .map(v -> new JsonObject().put("enabled", true).put("reconfigured", true));
+    }
+    return twoFactor.added(tx, user, wasOn, TotpFactor.METHOD, client, details)
+        .compose(codes -> (codes.isPresent() ? Future.<Void>succeededFuture()
+            : events.recordIn(tx, user, ADDED, client, details))
+            .map(v -> {
+              JsonObject answer = new JsonObject().put("enabled", true).put("reconfigured", false);
+              codes.ifPresent(c -> answer.put("recoveryCodes", new JsonArray(c)));
+              return answer;
+            }));
   }
 
   private Future<Account> account(UUID user) {

@@ -245,7 +245,57 @@ class PasskeySettingsTest {
     assertEquals("signed_in", signIn.json().getString("state"));
 
     List<String> events = events(user);
-    assertEquals(List.of("two_factor.disabled", "passkey.removed", "passkey.removed"), events.subList(0, 3));
+    assertEquals(List.of("passkey.removed", "two_factor.disabled", "passkey.removed"), events.subList(0, 3));
+  }
+
+  @Test
+  void adding_or_removing_a_passkey_ends_the_accounts_other_sessions_and_keeps_this_one() {
+    PasskeyUser user = PasskeyUser.signedIn(server, CLOCK);
+    Browser elsewhere = server.browser();
+    assertEquals("signed_in", elsewhere.signIn(user.person.email, TwoFactorUser.PASSWORD).json().getString("state"));
+    Browser halfway = server.browser();
+    String before = user.browser.sessionId();
+
+    String first = user.registered("Laptop");
+    assertEquals(401, elsewhere.get("/api/me").status(), "the other session ended");
+    assertNotEquals(before, user.browser.sessionId(), "this one goes on under a new id");
+    assertEquals(200, user.browser.get("/api/me").status());
+    assertEquals(1, lastEvent(user, "passkey.added").getInteger("sessionsEnded"));
+
+    // A pending sign-in (password given, passkey owed) is a session of the account too.
+    assertEquals("two_factor_required", halfway.signIn(user.person.email, TwoFactorUser.PASSWORD).json()
+        .getString("state"));
+    Browser another = user.pending();
+    assertEquals(200, user.secondStep(another).status());
+    PasskeyUser phone = user.onAnotherDevice();
+    phone.registered("Phone");
+    assertEquals(401, another.get("/api/me").status());
+    // Even the right passkey cannot finish the half-finished sign-in: it ended too.
+    JsonObject answer = user.authenticator.get(PasskeyUser.options(user.pending(), PasskeyOptions.SECOND_STEP));
+    Response late = TwoFactorUser.secondStep(halfway, PasskeyFactor.FIELD, answer);
+    assertTrue(late.status() == 401 || late.status() == 403, late.toString());
+    assertEquals(401, halfway.get("/api/me").status());
+
+    Browser third = user.pending();
+    assertEquals(200, user.secondStep(third).status());
+    Response removed = user.browser.delete(PasskeySettings.PASSKEYS + "/" + first);
+    assertEquals(204, removed.status(), removed.toString());
+    assertEquals(401, third.get("/api/me").status());
+    assertEquals(200, user.browser.get("/api/me").status());
+    // The signed-in third, and the sign-in left half way that fetched the options above.
+    assertEquals(2, lastEvent(user, "passkey.removed").getInteger("sessionsEnded"));
+
+    // A removal refused (the last factor, unconfirmed) ends nothing.
+    Browser fourth = user.pending();
+    String last = list(user).get(0).getString("id");
+    assertEquals(409, user.browser.delete(PasskeySettings.PASSKEYS + "/" + last).status());
+    assertEquals(200, phone.secondStep(fourth).status(), "still waiting for its passkey");
+  }
+
+  private static JsonObject lastEvent(PasskeyUser user, String type) {
+    return user.browser.get("/api/me/security-events").json().getJsonArray("events").stream()
+        .map(e -> (JsonObject) e).filter(e -> e.getString("type").equals(type)).findFirst().orElseThrow()
+        .getJsonObject("details");
   }
 
   @Test

@@ -89,12 +89,14 @@ class PasswordlessSignInTest {
     PasskeyUser user = PasskeyUser.enrolled(server, CLOCK);
     long waiting = count("passkey_challenges");
     long used = count("passkey_used_sign_in_challenges");
+    long sessions = count("sessions");
     Browser visitor = server.browser();
     for (int i = 0; i < 50; i++) {
       PasskeyUser.options(visitor, OPTIONS);
     }
     assertEquals(waiting, count("passkey_challenges"));
     assertEquals(used, count("passkey_used_sign_in_challenges"));
+    assertEquals(sessions, count("sessions"), "and no session");
 
     assertEquals(200, user.signInWithoutPassword(server.browser()).status());
     assertEquals(used + 1, count("passkey_used_sign_in_challenges"));

@@ -3,6 +3,7 @@ package dev.gatehouse.factor.totp;
 import dev.gatehouse.support.Race;
 import static dev.gatehouse.factor.totp.TwoFactorUser.secondStep;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -46,6 +47,7 @@ class TotpSignInTest {
     Browser b = server.browser();
     b.get("/");
     String anonymous = b.sessionId();
+    assertNull(anonymous, "a page view stores no session");
     Response password = b.signIn(user.email, TwoFactorUser.PASSWORD);
     assertEquals("two_factor_required", password.json().getString("state"));
     assertEquals(new JsonArray().add("totp").add("recovery_code"), password.json().getJsonArray("methods"));
