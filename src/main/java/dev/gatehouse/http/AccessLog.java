@@ -25,9 +25,17 @@ public final class AccessLog implements Handler<RoutingContext> {
   public void handle(RoutingContext ctx) {
     if (LOG.isInfoEnabled()) {
       long start = System.nanoTime();
-      ctx.addEndHandler(done -> LOG.info("{} {} {} {}ms {}", ctx.request().method(), clip(ctx.request().path()),
-          ctx.response().getStatusCode(), (System.nanoTime() - start) / 1_000_000,
-          ClientInfo.address(ctx, trustedProxies)));
+      ctx.addEndHandler(done -> {
+        String method = ctx.request().method().name();
+        String path = clip(ctx.request().path());
+        int status = ctx.response().getStatusCode();
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        String client = ClientInfo.address(ctx, trustedProxies);
+        // The same fields as key-value pairs: the JSON log format carries them as fields of their own.
+        LOG.atInfo().addKeyValue("method", method).addKeyValue("path", path).addKeyValue("status", status)
+            .addKeyValue("ms", millis).addKeyValue("client", client)
+            .log("{} {} {} {}ms {}", method, path, status, millis, client);
+      });
     }
     ctx.next();
   }
