@@ -8,11 +8,12 @@ import dev.gatehouse.account.PasswordPolicy;
 import dev.gatehouse.account.ProfileSection;
 import dev.gatehouse.audit.SecurityEvents;
 import dev.gatehouse.db.Database;
-import dev.gatehouse.db.EmbeddedDatabase;
-import dev.gatehouse.db.Migrations;
+import dev.gatehouse.http.Health;
 import dev.gatehouse.http.HttpVerticle;
+import dev.gatehouse.http.ManagementVerticle;
 import dev.gatehouse.http.RouteModule;
 import dev.gatehouse.load.BenchRoutes;
+import dev.gatehouse.metrics.Metrics;
 import dev.gatehouse.crypto.Envelope;
 import dev.gatehouse.crypto.KeyRing;
 import dev.gatehouse.crypto.LookupHash;
@@ -59,6 +60,7 @@ import org.slf4j.LoggerFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -71,31 +73,50 @@ import java.util.concurrent.CopyOnWriteArrayList;
 public final class Gatehouse {
 
   private static final Logger LOG = LoggerFactory.getLogger(Gatehouse.class);
+  /** Seconds between SIGTERM (readiness 503) and closing the listener; see {@link Main}. */
+  public static final String SHUTDOWN_GRACE_SECONDS = "GATEHOUSE_SHUTDOWN_GRACE_SECONDS";
 
   private final Vertx vertx;
   private final Settings settings;
-  private final EmbeddedDatabase embedded;
-  private final Pool pool;
+  private final Metrics metrics;
+  private final Database.Started database;
   private final PasswordHasher hasher;
+  private final Health health;
   private final List<HttpVerticle> verticles;
   private final String deploymentId;
+  private final ManagementVerticle management;
+  private final String managementId;
   private final Housekeeping housekeeping;
+  private final Duration shutdownGrace;
 
-  private Gatehouse(Vertx vertx, Settings settings, EmbeddedDatabase embedded, Pool pool, PasswordHasher hasher,
-                    List<HttpVerticle> verticles, String deploymentId, Housekeeping housekeeping) {
+  private Gatehouse(Vertx vertx, Settings settings, Metrics metrics, Database.Started database, PasswordHasher hasher,
+                    Health health, List<HttpVerticle> verticles, String deploymentId, ManagementVerticle management,
+                    String managementId, Housekeeping housekeeping, Duration shutdownGrace) {
     this.vertx = vertx;
     this.settings = settings;
-    this.embedded = embedded;
-    this.pool = pool;
+    this.metrics = metrics;
+    this.database = database;
     this.hasher = hasher;
+    this.health = health;
     this.verticles = verticles;
     this.deploymentId = deploymentId;
+    this.management = management;
+    this.managementId = managementId;
     this.housekeeping = housekeeping;
+    this.shutdownGrace = shutdownGrace;
   }
 
-  /** Reads the configuration (defaults, file, environment, then {@code overrides}) and starts. */
+  /**
+   * Reads the configuration (defaults, file, environment, then {@code overrides}) and starts, with
+   * meters of its own (Vert.x's HTTP and pool meters only come with {@link Metrics#vertx}).
+   */
   public static Future<Gatehouse> start(Vertx vertx, JsonObject overrides, Clock clock) {
-    return loadSettings(vertx, overrides).compose(settings -> start(vertx, settings, clock));
+    return start(vertx, new Metrics(), overrides, clock);
+  }
+
+  /** Starts with {@code metrics}, whose registry {@code vertx} was built to report into (see {@link Main}). */
+  public static Future<Gatehouse> start(Vertx vertx, Metrics metrics, JsonObject overrides, Clock clock) {
+    return loadSettings(vertx, overrides).compose(settings -> start(vertx, settings, clock, metrics));
   }
 
   public static Future<Settings> loadSettings(Vertx vertx, JsonObject overrides) {
@@ -135,54 +156,53 @@ public final class Gatehouse {
     return keys;
   }
 
-  public static Future<Gatehouse> start(Vertx vertx, Settings settings, Clock clock) {
+  public static Future<Gatehouse> start(Vertx vertx, Settings settings, Clock clock, Metrics metrics) {
     long started = System.nanoTime();
     // The key for secrets at rest first: a bad key is a configuration error, reported before any database starts.
     return vertx.executeBlocking(() -> ServerKeys.load(settings.secretKey(),
             settings.text(ServerKeys.PREVIOUS_KEYS_VARIABLE, null), settings.dataDir()), false)
-        .compose(keys -> start(vertx, settings, clock, keys, started));
+        .compose(keys -> start(vertx, settings, clock, metrics, keys, started));
   }
 
-  private static Future<Gatehouse> start(Vertx vertx, Settings settings, Clock clock, KeyRing keys, long started) {
-    Future<EmbeddedDatabase> embedded = settings.databaseUrl() != null ? Future.succeededFuture(null)
-        : vertx.executeBlocking(() -> EmbeddedDatabase.start(settings.dataDir().resolve("postgres"), 0), false);
-    return embedded.compose(db -> {
-      String url = db == null ? settings.databaseUrl() : db.url("postgres");
-      Pool pool;
-      try {
-        pool = Database.connect(vertx, url, settings.databasePoolSize());
-      } catch (IllegalArgumentException e) {
-        return Future.failedFuture(e);
-      }
-      return Migrations.run(pool)
-          .compose(v -> assemble(vertx, settings, db, pool, keys, clock))
-          .onSuccess(app -> LOG.info("Gatehouse ready on http://{}:{} in {} ms ({} database)",
+  private static Future<Gatehouse> start(Vertx vertx, Settings settings, Clock clock, Metrics metrics, KeyRing keys,
+                                         long started) {
+    // The hasher (a native library and one Argon2 hash, the dummy for unknown emails) is built on a
+    // worker while the database starts and migrates: neither needs the other, and start-up is shorter.
+    Future<PasswordHasher> hasher = vertx.executeBlocking(() -> new PasswordHasher(vertx, settings.argon2MemoryKib(),
+            settings.argon2Iterations(), settings.argon2Parallelism(), settings.hashThreads(), settings.hashQueue(),
+            metrics), false)
+        .recover(err -> Future.failedFuture(new IllegalStateException("Argon2 is unusable here: " + err.getMessage(), err)));
+    Future<Database.Started> database = Database.start(vertx, settings.databaseUrl(), settings.dataDir(),
+        settings.databasePoolSize());
+    return Future.join(hasher, database)
+        .compose(v -> assemble(vertx, settings, metrics, database.result(), hasher.result(), keys, clock))
+        // Whatever did start is stopped again before the failure is reported.
+        .recover(err -> Future.join(hasher.succeeded() ? close(vertx, hasher.result()) : Future.succeededFuture(),
+                database.succeeded() ? database.result().close(vertx) : Future.succeededFuture())
+            .transform(closed -> Future.failedFuture(err)))
+        .onSuccess(app -> {
+          LOG.info("Gatehouse ready on http://{}:{} in {} ms ({} database); metrics and health on http://{}:{}",
               "0.0.0.0".equals(settings.httpHost()) ? "localhost" : settings.httpHost(), app.port(),
-              (System.nanoTime() - started) / 1_000_000, db == null ? "external" : "embedded"))
-          .onFailure(err -> {
-            pool.close();
-            if (db != null) {
-              db.close();
-            }
-          });
-    });
+              (System.nanoTime() - started) / 1_000_000, app.database.embedded() == null ? "external" : "embedded",
+              managementHost(settings), app.managementPort());
+          // JVM meters load JMX: a second after ready, on a worker, not on the way to ready.
+          vertx.setTimer(1000, id -> vertx.executeBlocking(() -> {
+            metrics.bindJvmMetrics();
+            return null;
+          }, false));
+        });
   }
 
-  private static Future<Gatehouse> assemble(Vertx vertx, Settings settings, EmbeddedDatabase db, Pool pool, KeyRing keys,
+  private static Future<Gatehouse> assemble(Vertx vertx, Settings settings, Metrics metrics,
+                                            Database.Started database, PasswordHasher hasher, KeyRing keys,
                                             Clock clock) {
-    // Building the hasher computes one Argon2 hash (the dummy for unknown emails): not on an event loop.
-    return vertx.executeBlocking(() -> new PasswordHasher(vertx, settings.argon2MemoryKib(),
-            settings.argon2Iterations(), settings.argon2Parallelism(), settings.hashThreads(), settings.hashQueue()), false)
-        .recover(err -> Future.failedFuture(new IllegalStateException("Argon2 is unusable here: " + err.getMessage(), err)))
-        .compose(hasher -> assemble(vertx, settings, db, pool, hasher, keys, clock));
-  }
-
-  private static Future<Gatehouse> assemble(Vertx vertx, Settings settings, EmbeddedDatabase db, Pool pool,
-                                            PasswordHasher hasher, KeyRing keys, Clock clock) {
+    Duration grace = Duration.ofSeconds(settings.integer(SHUTDOWN_GRACE_SECONDS, 5, 0, 3600));
+    int managementPort = settings.integer(ManagementVerticle.PORT, ManagementVerticle.DEFAULT_PORT, 0, 65535);
+    Pool pool = database.pool();
     Accounts accounts = new Accounts(pool);
     SecurityEvents events = new SecurityEvents(pool);
     List<String> proxies = settings.trustedProxies();
-    Budgets budgets = Budgets.from(settings, pool, clock);
+    Budgets budgets = Budgets.from(settings, pool, clock, metrics);
     CodeBudgets codeBudgets = new CodeBudgets(budgets, events);
 
     // The factor and SSO packages plug in here.
@@ -197,12 +217,12 @@ public final class Gatehouse {
     profile.add(new TwoFactorStatus(pool));
     profile.add(new OrganisationProfile(organisations));
     IdentityProviders identityProviders = new IdentityProviders(vertx, envelope,
-        java.time.Duration.ofSeconds(settings.integer(IdentityProviders.DISCOVERY_TTL_SECONDS, 300, 0, 86_400)));
+        Duration.ofSeconds(settings.integer(IdentityProviders.DISCOVERY_TTL_SECONDS, 300, 0, 86_400)));
     String publicUrl = settings.publicUrl().toString();
 
     List<RouteModule> modules = List.of(
         new SignInFlow(accounts, hasher, new GuardedSecondFactor(secondFactor, codeBudgets, events), sso, events,
-            new PasswordGuard(budgets.passwordAccount(), budgets.passwordAddress(), events), proxies, clock),
+            new PasswordGuard(budgets.passwordAccount(), budgets.passwordAddress(), events), proxies, clock, metrics),
         new AccountRoutes(accounts, hasher, PasswordPolicy.load(), events, profile,
             new SudoGuard(budgets.sudo(), events), proxies, clock),
         new DisableGuard(codeBudgets, secondFactor, proxies, clock),
@@ -212,28 +232,50 @@ public final class Gatehouse {
         new OrganisationRoutes(organisations, identityProviders,
             new DomainVerifier(vertx, settings.text(DomainVerifier.DNS_SERVER, null)), envelope, events, publicUrl,
             Boolean.parseBoolean(settings.text(OrganisationRoutes.ALLOW_HTTP_ISSUERS, "false")), proxies, clock),
-        new SsoSignIn(organisations, identityProviders, events, publicUrl, proxies, clock));
+        new SsoSignIn(organisations, identityProviders, events, publicUrl, proxies, clock, metrics));
 
     // The reaper walks every session; every 10 s instead of every second keeps it off the event
     // loops' profile (12 % of samples at 30,000 sessions). An idle session may outlive its 30
     // minutes by up to 10 s; the 12-hour absolute limit is checked on every read (SessionUser).
     SessionStore sessions = LocalSessionStore.create(vertx, LocalSessionStore.DEFAULT_SESSION_MAP_NAME, 10_000);
     List<RouteModule> routes = BenchRoutes.enabled(settings) ? BenchRoutes.with(modules, pool, sessions, hasher) : modules;
-    HttpVerticle.HttpSettings http = new HttpVerticle.HttpSettings(settings.httpHost(), settings.httpPort(),
+    HttpVerticle.HttpSettings httpSettings = new HttpVerticle.HttpSettings(settings.httpHost(), settings.httpPort(),
         settings.https(), origin(settings), proxies, settings.bodyLimitBytes(), settings.text("GATEHOUSE_WEBROOT", "webroot"));
+    Health health = new Health(pool);
     List<HttpVerticle> verticles = new CopyOnWriteArrayList<>();
-    return vertx.deployVerticle(() -> {
-          HttpVerticle verticle = new HttpVerticle(http, sessions, pool, routes);
+    Future<String> http = vertx.deployVerticle(() -> {
+          HttpVerticle verticle = new HttpVerticle(httpSettings, sessions, routes, health, metrics);
           verticles.add(verticle);
           return verticle;
         }, new DeploymentOptions().setInstances(settings.httpInstances()))
-        .recover(err -> {
-          hasher.close();
-          return Future.failedFuture(new IllegalStateException("the HTTP server did not start on port "
-              + settings.httpPort() + ": " + err.getMessage(), err));
-        })
-        .map(id -> new Gatehouse(vertx, settings, db, pool, hasher, verticles, id,
-            new Housekeeping(vertx, pool, settings, clock).start()));
+        .recover(err -> Future.failedFuture(new IllegalStateException("the HTTP server did not start on port "
+            + settings.httpPort() + ": " + err.getMessage(), err)));
+    ManagementVerticle management = new ManagementVerticle(managementHost(settings), managementPort, health,
+        metrics.registry());
+    Future<String> managed = vertx.deployVerticle(management)
+        .recover(err -> Future.failedFuture(new IllegalStateException("the management listener ("
+            + ManagementVerticle.PORT + ") did not start on port " + managementPort + ": " + err.getMessage(), err)));
+    return Future.join(http, managed)
+        .recover(err -> Future.join(undeploy(vertx, http), undeploy(vertx, managed))
+            .transform(v -> Future.failedFuture(http.failed() ? http.cause() : managed.cause())))
+        .map(v -> new Gatehouse(vertx, settings, metrics, database, hasher, health, verticles, http.result(),
+            management, managed.result(), new Housekeeping(vertx, pool, settings, clock).start(), grace));
+  }
+
+  /** Stops the hashing threads, off the event loop: it waits for them. */
+  private static Future<Void> close(Vertx vertx, PasswordHasher hasher) {
+    return vertx.executeBlocking(() -> {
+      hasher.close();
+      return null;
+    }, false);
+  }
+
+  private static Future<Void> undeploy(Vertx vertx, Future<String> deployment) {
+    return deployment.succeeded() ? vertx.undeploy(deployment.result()) : Future.succeededFuture();
+  }
+
+  private static String managementHost(Settings settings) {
+    return settings.text(ManagementVerticle.HOST, ManagementVerticle.DEFAULT_HOST).trim();
   }
 
   private static String origin(Settings settings) {
@@ -250,7 +292,16 @@ public final class Gatehouse {
   }
 
   public Pool pool() {
-    return pool;
+    return database.pool();
+  }
+
+  public Metrics metrics() {
+    return metrics;
+  }
+
+  /** The management listener's port (metrics and health). */
+  public int managementPort() {
+    return management.actualPort();
   }
 
   /** Runs one round of housekeeping now (pruning old security events and expired budgets). */
@@ -258,22 +309,30 @@ public final class Gatehouse {
     return housekeeping.run();
   }
 
-  /** Stops accepting, finishes requests in flight, closes the pool and stops the embedded database. */
+  /** From now on /health/ready answers 503 (both listeners); everything else keeps serving. */
+  public void drain() {
+    health.drain();
+  }
+
+  /** How long to keep serving after {@link #drain} so that load balancers take this node out. */
+  public Duration shutdownGrace() {
+    return shutdownGrace;
+  }
+
+  /**
+   * Readiness 503 (if not yet), stop accepting, finish the requests in flight, then close the
+   * management listener, the hashing pool, the database pool and the embedded database.
+   */
   public Future<Void> close() {
+    health.drain();
     housekeeping.stop();
     return vertx.undeploy(deploymentId)
+        .eventually(() -> vertx.undeploy(managementId))
+        .eventually(() -> close(vertx, hasher))
+        .eventually(() -> database.close(vertx))
         .eventually(() -> {
-          hasher.close();
-          return pool.close();
-        })
-        .eventually(() -> {
-          if (embedded == null) {
-            return Future.succeededFuture();
-          }
-          return vertx.executeBlocking(() -> {
-            embedded.close();
-            return null;
-          }, false);
+          metrics.close();
+          return Future.succeededFuture();
         })
         .mapEmpty();
   }

@@ -1,6 +1,7 @@
 package dev.gatehouse;
 
 import dev.gatehouse.db.Database;
+import dev.gatehouse.metrics.Metrics;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
@@ -20,10 +21,11 @@ public final class Main {
   }
 
   public static void main(String[] args) {
-    Vertx vertx = Vertx.vertx(new VertxOptions());
+    Metrics metrics = new Metrics();
+    Vertx vertx = metrics.vertx(new VertxOptions());
     Gatehouse app;
     try {
-      app = Gatehouse.start(vertx, new JsonObject(), Clock.systemUTC()).await(5, TimeUnit.MINUTES);
+      app = Gatehouse.start(vertx, metrics, new JsonObject(), Clock.systemUTC()).await(5, TimeUnit.MINUTES);
     } catch (Throwable e) {
       LOG.error("Gatehouse did not start: {}", explain(e));
       vertx.close();

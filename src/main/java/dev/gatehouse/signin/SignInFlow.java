@@ -8,7 +8,9 @@ import dev.gatehouse.audit.SecurityEvents;
 import dev.gatehouse.http.ClientInfo;
 import dev.gatehouse.http.JsonBody;
 import dev.gatehouse.http.Problem;
+import dev.gatehouse.http.ProblemHandler;
 import dev.gatehouse.http.RouteModule;
+import dev.gatehouse.metrics.Metrics;
 import dev.gatehouse.throttle.PasswordGuard;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -41,9 +43,11 @@ public final class SignInFlow implements RouteModule {
   private final PasswordGuard passwordGuard;
   private final List<String> trustedProxies;
   private final Clock clock;
+  private final Metrics metrics;
 
   public SignInFlow(Accounts accounts, PasswordHasher hasher, SecondFactor secondFactor, SsoPolicy sso,
-                    SecurityEvents events, PasswordGuard passwordGuard, List<String> trustedProxies, Clock clock) {
+                    SecurityEvents events, PasswordGuard passwordGuard, List<String> trustedProxies, Clock clock,
+                    Metrics metrics) {
     this.accounts = accounts;
     this.hasher = hasher;
     this.secondFactor = secondFactor;
@@ -52,6 +56,7 @@ public final class SignInFlow implements RouteModule {
     this.passwordGuard = passwordGuard;
     this.trustedProxies = trustedProxies;
     this.clock = clock;
+    this.metrics = metrics;
   }
 
   @Override
@@ -80,8 +85,14 @@ public final class SignInFlow implements RouteModule {
             return secondFactor.methods(user.id()).map(methods -> afterPassword(ctx, user, methods, client));
           });
         })
-        .onSuccess(response -> ctx.json(response))
-        .onFailure(ctx::fail);
+        .onSuccess(response -> {
+          metrics.signIn(Metrics.PASSWORD, response.getString("state"));
+          ctx.json(response);
+        })
+        .onFailure(err -> {
+          metrics.signIn(Metrics.PASSWORD, ProblemHandler.codeOf(err));
+          ctx.fail(err);
+        });
   }
 
   /** The account whose password this is; else 401 invalid_credentials (or 429 when that used a budget up). */
@@ -110,6 +121,7 @@ public final class SignInFlow implements RouteModule {
   private JsonObject afterPassword(RoutingContext ctx, Account user, List<String> methods, ClientInfo client) {
     if (methods.isEmpty()) {
       SessionUser.signIn(ctx, user.id(), "password", clock);
+      metrics.sessionStarted(Metrics.PASSWORD);
       events.record(user.id(), SecurityEvents.SIGNED_IN, client, new JsonObject().put("method", "password"));
       return new JsonObject().put("state", "signed_in").put("methods", new JsonArray());
     }
@@ -138,6 +150,8 @@ public final class SignInFlow implements RouteModule {
             ? events.record(user, "signin.second_step_failed", client, new JsonObject().put("method", attempted))
                 .compose(v -> Future.<SecondFactor.Verified>failedFuture(err))
             : Future.failedFuture(err))
+        .onComplete(done -> metrics.secondStep(attempted,
+            done.succeeded() ? Metrics.SIGNED_IN : ProblemHandler.codeOf(done.cause())))
         .onSuccess(verified -> {
           // The session may have been signed out or restarted while the code was checked.
           if (!SessionUser.pending(ctx).map(p -> p.user().equals(user)).orElse(false)) {
@@ -145,6 +159,7 @@ public final class SignInFlow implements RouteModule {
             return;
           }
           SessionUser.signIn(ctx, user, verified.method(), clock);
+          metrics.sessionStarted(verified.method());
           events.record(user, SecurityEvents.SIGNED_IN, client, new JsonObject().put("method", verified.method()))
               .onComplete(v -> ctx.json(new JsonObject().put("state", "signed_in").mergeIn(verified.response())));
         })
@@ -163,8 +178,10 @@ public final class SignInFlow implements RouteModule {
   }
 
   private void signOut(RoutingContext ctx) {
-    SessionUser.signedIn(ctx, clock).ifPresent(user ->
-        events.record(user, SecurityEvents.SIGNED_OUT, ClientInfo.of(ctx, trustedProxies), null));
+    SessionUser.signedIn(ctx, clock).ifPresent(user -> {
+      events.record(user, SecurityEvents.SIGNED_OUT, ClientInfo.of(ctx, trustedProxies), null);
+      metrics.sessionEnded("signed_out");
+    });
     SessionUser.signOut(ctx);
     ctx.response().setStatusCode(204).end();
   }

@@ -1,5 +1,6 @@
 package dev.gatehouse.throttle;
 
+import dev.gatehouse.metrics.Metrics;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
@@ -96,11 +97,13 @@ public final class AttemptBudget {
   private final Pool pool;
   private final Policy policy;
   private final Clock clock;
+  private final Metrics metrics;
 
-  public AttemptBudget(Pool pool, Policy policy, Clock clock) {
+  public AttemptBudget(Pool pool, Policy policy, Clock clock, Metrics metrics) {
     this.pool = pool;
     this.policy = policy;
     this.clock = clock;
+    this.metrics = metrics;
   }
 
   public Policy policy() {
@@ -139,8 +142,14 @@ public final class AttemptBudget {
     Duration block = policy.blockAfter(charge.lockouts());
     return pool.preparedQuery(LOCK)
         .execute(Tuple.of(policy.scope(), charge.key(), now, block.toMillis(), policy.memory().toMillis()))
-        .map(rows -> rows.size() == 0 ? Math.max(1, block.toSeconds())
-            : secondsUntil(now, rows.iterator().next().getOffsetDateTime("blocked_until")));
+        .map(rows -> {
+          if (rows.size() == 0) {
+            return Math.max(1, block.toSeconds());
+          }
+          // Counted by the node whose statement placed the block, so a burst counts it once.
+          metrics.budgetBlocked(policy.scope());
+          return secondsUntil(now, rows.iterator().next().getOffsetDateTime("blocked_until"));
+        });
   }
 
   /**
