@@ -28,7 +28,8 @@ public final class AccessLog implements Handler<RoutingContext> {
       ctx.addEndHandler(done -> {
         String method = ctx.request().method().name();
         String path = clip(ctx.request().path());
-        int status = ctx.response().getStatusCode();
+        // nginx's 499 for a request whose connection closed before the answer went out.
+        int status = ctx.response().ended() ? ctx.response().getStatusCode() : 499;
         long millis = (System.nanoTime() - start) / 1_000_000;
         String client = ClientInfo.address(ctx, trustedProxies);
         // The same fields as key-value pairs: the JSON log format carries them as fields of their own.
