@@ -35,9 +35,11 @@ public final class BenchServer implements AutoCloseable {
   public final double launchToReadyMs;
   /** What the server itself logged: from Gatehouse.start to listening. */
   public final double selfReportedMs;
+  /** CPU time (all threads) the server had used when it was first ready: less noisy than wall time on a busy machine. */
+  public final double cpuToReadyMs;
 
   private BenchServer(String label, Process process, int port, int managementPort, Path log, double launchToReadyMs,
-                      double selfReportedMs) {
+                      double selfReportedMs, double cpuToReadyMs) {
     this.label = label;
     this.process = process;
     this.port = port;
@@ -45,6 +47,7 @@ public final class BenchServer implements AutoCloseable {
     this.log = log;
     this.launchToReadyMs = launchToReadyMs;
     this.selfReportedMs = selfReportedMs;
+    this.cpuToReadyMs = cpuToReadyMs;
   }
 
   /** What follows the JVM flags to run the server from a class path. */
@@ -68,6 +71,12 @@ public final class BenchServer implements AutoCloseable {
    */
   public static BenchServer start(String label, List<String> jvmFlags, List<String> launch, Map<String, String> env,
                                   Path logDir) throws IOException, InterruptedException {
+    return start(label, jvmFlags, launch, env, logDir, null);
+  }
+
+  /** The same, in working directory {@code directory} (null: this process's). */
+  public static BenchServer start(String label, List<String> jvmFlags, List<String> launch, Map<String, String> env,
+                                  Path logDir, Path directory) throws IOException, InterruptedException {
     int port = freePort();
     int managementPort = freePort();
     Path log = logDir.resolve("server-" + label + ".log");
@@ -75,7 +84,8 @@ public final class BenchServer implements AutoCloseable {
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(jvmFlags);
     command.addAll(launch);
-    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile())
+        .directory(directory == null ? null : directory.toFile());
     builder.environment().keySet().removeIf(k -> k.startsWith("GATEHOUSE_"));
     builder.environment().putAll(env);
     builder.environment().put("GATEHOUSE_HTTP_PORT", Integer.toString(port));
@@ -107,6 +117,7 @@ public final class BenchServer implements AutoCloseable {
       Thread.sleep(5);
     }
     double launchToReady = (System.nanoTime() - launched) / 1e6;
+    double cpuToReady = Proc.cpuSeconds(process.pid()) * 1000;
     double self = Double.NaN;
     for (int i = 0; i < 50 && Double.isNaN(self); i++) {
       Matcher m = READY.matcher(Files.readString(log));
@@ -116,7 +127,7 @@ public final class BenchServer implements AutoCloseable {
         Thread.sleep(20);
       }
     }
-    return new BenchServer(label, process, port, managementPort, log, launchToReady, self);
+    return new BenchServer(label, process, port, managementPort, log, launchToReady, self, cpuToReady);
   }
 
   public String baseUrl() {
