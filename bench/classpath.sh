@@ -1,13 +1,13 @@
 # Sourced by the bench/ scripts: builds what is needed and sets
-#   SERVER_CP  the server as it is deployed: target/gatehouse.jar, whose manifest puts target/lib/*.jar
-#              on the class path (./mvnw package also trains target/gatehouse.jsa, the AppCDS archive)
+#   SERVER_CP  the server as it is deployed: target/gatehouse.jar, every runtime dependency inside
+#              (./mvnw package also trains target/gatehouse.jsa, the AppCDS archive)
 #   CP         the test class path: the load tools live in src/test/java so they never ship in the server
 # MVN_FLAGS (default -o, offline) is passed to ./mvnw; set MVN_FLAGS= to let Maven download.
 MVN_FLAGS=${MVN_FLAGS--o}
 mkdir -p target/load
 _newest_src=$(find src webroot pom.xml -newer target/load/.built -print -quit 2>/dev/null || echo rebuild)
 if [[ ! -f target/load/.built || -n $_newest_src || ! -f target/gatehouse.jar ]]; then
-  echo "== building (./mvnw $MVN_FLAGS -q package -DskipTests: the jar, target/lib and the AppCDS archive)" >&2
+  echo "== building (./mvnw $MVN_FLAGS -q package -DskipTests: the jar and the AppCDS archive)" >&2
   ./mvnw $MVN_FLAGS -q package -DskipTests >&2 || { echo "== build failed" >&2; exit 1; }
   touch target/load/.built
 fi

@@ -43,7 +43,7 @@ public final class AppCdsTraining {
     Files.deleteIfExists(archive);
     long t0 = System.nanoTime();
     // Run from the jar's directory with relative paths: the archive records the class path as given,
-    // and relative entries let it follow the jar, lib/ and itself to wherever they are installed.
+    // and a relative entry lets it follow the jar and itself to wherever they are installed.
     BenchServer server = BenchServer.start("appcds-training",
         List.of("-XX:ArchiveClassesAtExit=" + jar.getParent().relativize(archive), "-Xlog:cds=warning"),
         List.of("-jar", jar.getFileName().toString()), Map.of("GATEHOUSE_DATA_DIR", work.resolve("data").toString()),

@@ -22,8 +22,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * What {@code ./mvnw package} hands an operator (docs/deploy.md): the jar, its lib/, the AppCDS
- * archive and the web app, copied elsewhere as a deployment copies them (times kept), started with
+ * What {@code ./mvnw package} hands an operator (docs/deploy.md): the jar, the AppCDS archive and
+ * the web app, copied elsewhere as a deployment copies them (times kept), started with
  * {@code java -Xshare:on -XX:SharedArchiveFile=gatehouse.jsa -jar gatehouse.jar} against a running
  * PostgreSQL. -Xshare:on makes the JVM refuse to start unless the archive matches the jars it runs.
  */
@@ -34,7 +34,7 @@ class PackagedServerIT {
   @Test
   void the_packaged_server_starts_from_a_copy_with_its_archive_serves_and_stops_cleanly() throws Exception {
     Path install = TestPostgres.tempDir("gatehouse-install");
-    for (String part : List.of("gatehouse.jar", "gatehouse.jsa", "lib", "webroot")) {
+    for (String part : List.of("gatehouse.jar", "gatehouse.jsa", "webroot")) {
       assertTrue(Files.exists(TARGET.resolve(part)), "target/" + part + " is built by ./mvnw package");
       copy(TARGET.resolve(part), install.resolve(part));
     }
@@ -67,7 +67,7 @@ class PackagedServerIT {
     }
   }
 
-  /** A copy that keeps modification times: an AppCDS archive checks the jars' sizes and times. */
+  /** A copy that keeps modification times: an AppCDS archive checks the jar's size and time. */
   private static void copy(Path from, Path to) throws IOException {
     if (!Files.isDirectory(from)) {
       Files.copy(from, to, StandardCopyOption.COPY_ATTRIBUTES);
