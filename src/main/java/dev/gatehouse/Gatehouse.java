@@ -158,28 +158,24 @@ public final class Gatehouse {
 
   public static Future<Gatehouse> start(Vertx vertx, Settings settings, Clock clock, Metrics metrics) {
     long started = System.nanoTime();
-    // The key for secrets at rest first: a bad key is a configuration error, reported before any database starts.
-    return vertx.executeBlocking(() -> ServerKeys.load(settings.secretKey(),
-            settings.text(ServerKeys.PREVIOUS_KEYS_VARIABLE, null), settings.dataDir()), false)
-        .compose(keys -> start(vertx, settings, clock, metrics, keys, started));
-  }
-
-  private static Future<Gatehouse> start(Vertx vertx, Settings settings, Clock clock, Metrics metrics, KeyRing keys,
-                                         long started) {
-    // The hasher (a native library and one Argon2 hash, the dummy for unknown emails) is built on a
-    // worker while the database starts and migrates: neither needs the other, and start-up is shorter.
+    // The key, the hasher (a native library and one Argon2 hash, the dummy for unknown emails) and the
+    // database (connect, authenticate, migrate) need nothing from each other: built side by side on
+    // workers and the event loop, start-up takes the longest of them instead of their sum.
+    Future<KeyRing> keys = vertx.executeBlocking(() -> ServerKeys.load(settings.secretKey(),
+        settings.text(ServerKeys.PREVIOUS_KEYS_VARIABLE, null), settings.dataDir()), false);
     Future<PasswordHasher> hasher = vertx.executeBlocking(() -> new PasswordHasher(vertx, settings.argon2MemoryKib(),
             settings.argon2Iterations(), settings.argon2Parallelism(), settings.hashThreads(), settings.hashQueue(),
             metrics), false)
         .recover(err -> Future.failedFuture(new IllegalStateException("Argon2 is unusable here: " + err.getMessage(), err)));
     Future<Database.Started> database = Database.start(vertx, settings.databaseUrl(), settings.dataDir(),
         settings.databasePoolSize());
-    return Future.join(hasher, database)
-        .compose(v -> assemble(vertx, settings, metrics, database.result(), hasher.result(), keys, clock))
-        // Whatever did start is stopped again before the failure is reported.
+    return Future.join(keys, hasher, database)
+        .compose(v -> assemble(vertx, settings, metrics, database.result(), hasher.result(), keys.result(), clock))
+        // Whatever did start is stopped again before the failure is reported; a bad key, a configuration
+        // error, is the failure reported first.
         .recover(err -> Future.join(hasher.succeeded() ? close(vertx, hasher.result()) : Future.succeededFuture(),
                 database.succeeded() ? database.result().close(vertx) : Future.succeededFuture())
-            .transform(closed -> Future.failedFuture(err)))
+            .transform(closed -> Future.failedFuture(keys.failed() ? keys.cause() : err)))
         .onSuccess(app -> {
           LOG.info("Gatehouse ready on http://{}:{} in {} ms ({} database); metrics and health on http://{}:{}",
               "0.0.0.0".equals(settings.httpHost()) ? "localhost" : settings.httpHost(), app.port(),
