@@ -49,7 +49,9 @@ class GracefulShutdownTest {
         "GATEHOUSE_DATA_DIR", work.resolve("data").toString(),
         "GATEHOUSE_SHUTDOWN_GRACE_SECONDS", Integer.toString(GRACE_SECONDS),
         "GATEHOUSE_LOG_FORMAT", "json",
-        // A password check slow enough (seconds) to still be running when the listener closes.
+        // A password check slow enough to still be running when the listener closes: about 5 s on a
+        // quiet machine (the grace period is 2 s; a busy machine only makes it slower).
+        "GATEHOUSE_ARGON2_MEMORY_KIB", "65536",
         "GATEHOUSE_ARGON2_ITERATIONS", "100",
         "GATEHOUSE_HASH_THREADS", "1");
     BenchServer server = BenchServer.start("drain", List.of("-Xmx256m"),

@@ -131,7 +131,15 @@ public final class Metrics {
 
   /** A signed-in session ended; reason signed_out, expired, ended (by its owner), credential_changed… */
   public void sessionEnded(String reason) {
-    count("gatehouse.sessions.ended", "Signed-in sessions ended, by reason", "reason", reason);
+    sessionsEnded(reason, 1);
+  }
+
+  /** {@code count} signed-in sessions ended at once (all other sessions of an account, a batch of expired ones). */
+  public void sessionsEnded(String reason, long count) {
+    if (count > 0) {
+      Counter.builder("gatehouse.sessions.ended").description("Signed-in sessions ended, by reason")
+          .tags("reason", word(reason)).register(registry).increment(count);
+    }
   }
 
   /** The hashing pool's queue depth and busy threads, read at each scrape. */

@@ -166,6 +166,20 @@ class MetricsTest {
   }
 
   @Test
+  void the_session_counters_the_session_store_will_call_are_scraped_by_reason() {
+    // Ended by expiry, by their owner or by a credential change: the session store's calls to come.
+    Metrics metrics = server.app().metrics();
+    Scrape before = Scrape.of(server.managementUrl());
+    metrics.sessionsEnded("credential_changed", 3);
+    metrics.sessionEnded("expired");
+    metrics.sessionsEnded("ended", 0);
+    Scrape after = Scrape.of(server.managementUrl());
+    assertEquals(3, delta(before, after, "gatehouse_sessions_ended_total", "reason", "credential_changed"));
+    assertEquals(1, delta(before, after, "gatehouse_sessions_ended_total", "reason", "expired"));
+    assertEquals(0, delta(before, after, "gatehouse_sessions_ended_total", "reason", "ended"));
+  }
+
+  @Test
   void the_vocabulary_guard_turns_anything_but_a_short_word_into_other() {
     assertEquals("invalid_code", Metrics.word("invalid_code"));
     assertEquals("other", Metrics.word("someone@example.com"));
