@@ -178,10 +178,9 @@ public final class LoginBench {
 
       // (f) start to ready, against the PostgreSQL that is already running and with the embedded one.
       startsExternal.sort(Double::compare);
-      figures.put("(f) start to ready, PostgreSQL already running (ms, median of " + startsExternal.size()
-          + "; target <= 2000)", f0(startsExternal.get(startsExternal.size() / 2)));
-      check(startsExternal.get(startsExternal.size() / 2) <= 2000, "start to ready (external) > 2 s");
-      appCdsStarts(main);
+      figures.put("(f) start to ready of the benchmark's servers, PostgreSQL running, no archive (ms, median of "
+          + startsExternal.size() + ")", f0(startsExternal.get(startsExternal.size() / 2)));
+      packagedStarts(main);
       embeddedStarts(main);
     } finally {
       pg.close();
@@ -708,44 +707,62 @@ public final class LoginBench {
 
   // ---------------------------------------------------------------- (f)
 
-  /** The same start with an AppCDS archive of the server's classes (JDK 17: -XX:ArchiveClassesAtExit, then -XX:SharedArchiveFile). */
-  private void appCdsStarts(Params params) throws Exception {
-    Path archive = WORK.resolve("gatehouse.jsa").toAbsolutePath();
-    Files.deleteIfExists(archive);
+  /**
+   * The deployable build, as docs/deploy.md starts it: {@code java FLAGS -jar gatehouse.jar} in the
+   * directory of ./mvnw package's output, with and without the AppCDS archive the build trained
+   * ({@code -XX:SharedArchiveFile=gatehouse.jsa}), taken turn about so that a busier minute
+   * favours neither. Wall time to ready is the figure; CPU time to ready is printed beside it
+   * because it moves much less when neighbours take the cores.
+   */
+  private void packagedStarts(Params params) throws Exception {
+    Path jar = Path.of(System.getProperty("bench.serverJar", "target/gatehouse.jar")).toAbsolutePath();
+    Path archive = jar.resolveSibling("gatehouse.jsa");
+    if (!Files.isRegularFile(jar) || !Files.isRegularFile(archive)) {
+      notes.add("(f) no packaged jar and archive at " + jar.getParent() + ": run ./mvnw package first");
+      return;
+    }
     Map<String, String> env = new LinkedHashMap<>(System.getenv());
     env.putAll(params.env());
     env.put(Settings.DATABASE_URL, databaseUrl);
     env.put(Settings.SECRET_KEY, secretKey);
-    env.put(Settings.DATA_DIR, WORK.resolve("data").toString());
-    List<String> dump = new ArrayList<>(jvm);
-    dump.add("-XX:ArchiveClassesAtExit=" + archive);
-    try (BenchServer s = BenchServer.start("appcds-dump", dump, serverClasspath, env, WORK)) {
-      s.stop();
-    }
-    if (!Files.exists(archive)) {
-      notes.add("(f) no AppCDS archive was written; see " + WORK.resolve("server-appcds-dump.log"));
-      return;
-    }
-    List<String> use = new ArrayList<>(jvm);
-    use.add("-XX:SharedArchiveFile=" + archive);
-    // Plain and AppCDS starts taken turn about, so that a busier minute does not favour either.
-    List<Double> plain = new ArrayList<>();
-    List<Double> cds = new ArrayList<>();
-    for (int i = 0; i < 3; i++) {
-      try (BenchServer s = BenchServer.start("plain", jvm, serverClasspath, env, WORK)) {
-        plain.add(s.launchToReadyMs);
+    env.put(Settings.DATA_DIR, WORK.resolve("data").toAbsolutePath().toString());
+    List<String> launch = List.of("-jar", jar.getFileName().toString());
+    List<String> withArchive = new ArrayList<>(jvm);
+    withArchive.add("-XX:SharedArchiveFile=" + archive.getFileName());
+    // -Xshare:on: a start that cannot use the archive fails here instead of passing for a plain one.
+    withArchive.add("-Xshare:on");
+    List<double[]> plain = new ArrayList<>();
+    List<double[]> cds = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      try (BenchServer s = BenchServer.start("packaged-plain", jvm, launch, env, WORK, jar.getParent())) {
+        plain.add(new double[] {s.launchToReadyMs, s.cpuToReadyMs});
         s.stop();
       }
-      try (BenchServer s = BenchServer.start("appcds", use, serverClasspath, env, WORK)) {
-        cds.add(s.launchToReadyMs);
+      try (BenchServer s = BenchServer.start("packaged-appcds", withArchive, launch, env, WORK, jar.getParent())) {
+        cds.add(new double[] {s.launchToReadyMs, s.cpuToReadyMs});
         s.stop();
       }
     }
-    plain.sort(Double::compare);
-    cds.sort(Double::compare);
-    say("starts against the running PostgreSQL, taken turn about: plain %s ms, with AppCDS %s ms", plain, cds);
-    figures.put("(f) the same, taken turn about: plain / with an AppCDS archive (ms, medians of 3)",
-        f0(plain.get(1)) + " / " + f0(cds.get(1)));
+    say("packaged jar against the running PostgreSQL, taken turn about (wall ms / CPU ms to ready): plain %s; "
+        + "with the AppCDS archive %s; load average now %s", starts(plain), starts(cds), Proc.loadAverage());
+    double cdsWall = median(cds, 0);
+    figures.put("(f) packaged jar, PostgreSQL running: plain / with the build's AppCDS archive (ms, medians of 5;"
+        + " target <= 1000 with the archive)", f0(median(plain, 0)) + " / " + f0(cdsWall));
+    figures.put("  the same, CPU time to ready (ms)", f0(median(plain, 1)) + " / " + f0(median(cds, 1)));
+    check(cdsWall <= 1000, "(f) packaged start with AppCDS " + f0(cdsWall) + " ms > 1000 ms");
+  }
+
+  private static String starts(List<double[]> runs) {
+    StringBuilder out = new StringBuilder("[");
+    for (double[] run : runs) {
+      out.append(out.length() > 1 ? ", " : "").append(f0(run[0])).append('/').append(f0(run[1]));
+    }
+    return out.append(']').toString();
+  }
+
+  private static double median(List<double[]> runs, int column) {
+    double[] values = runs.stream().mapToDouble(r -> r[column]).sorted().toArray();
+    return values[values.length / 2];
   }
 
   private void embeddedStarts(Params params) throws Exception {
