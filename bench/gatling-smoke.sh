@@ -32,7 +32,8 @@ trap cleanup EXIT
 
 # Keep GATEHOUSE_* of the caller out: the smoke server is self-contained.
 unset $(env | grep -o '^GATEHOUSE_[A-Z_]*' || true)
-export GATEHOUSE_DATA_DIR=$DATA GATEHOUSE_HTTP_HOST=127.0.0.1 GATEHOUSE_HTTP_PORT=0
+export GATEHOUSE_DATA_DIR=$DATA GATEHOUSE_HTTP_HOST=127.0.0.1 GATEHOUSE_HTTP_PORT=0 GATEHOUSE_MANAGEMENT_PORT=0
+export GATEHOUSE_SHUTDOWN_GRACE_SECONDS=0
 
 TOTP_FLAG=
 if java -cp "$CP" dev.gatehouse.load.TotpSeeding --available >/dev/null 2>&1; then TOTP_FLAG=--totp; fi

@@ -23,5 +23,6 @@ if [[ ${1:-} == --quick ]]; then
 fi
 echo "== $(date -u +%FT%TZ) $(uname -srm); nproc $(nproc); $(uptime)"
 # shellcheck disable=SC2086
-exec java -Xmx1g -cp "$CP" -Dbench.serverClasspath="$SERVER_CP" -Dbench.jvm="$JVM_FLAGS" $PROPS \
+exec java -Xmx1g -cp "$CP" -Dbench.serverClasspath="$SERVER_CP" -Dbench.serverJar=target/gatehouse.jar \
+  -Dbench.jvm="$JVM_FLAGS" $PROPS \
   dev.gatehouse.load.LoginBench

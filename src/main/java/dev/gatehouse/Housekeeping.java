@@ -3,6 +3,7 @@ package dev.gatehouse;
 import dev.gatehouse.config.Settings;
 import dev.gatehouse.audit.EventRetention;
 import dev.gatehouse.factor.passkey.PasskeyStore;
+import dev.gatehouse.metrics.Metrics;
 import dev.gatehouse.session.PostgresSessionStore;
 import dev.gatehouse.throttle.AttemptBudget;
 import io.vertx.core.Future;
@@ -30,10 +31,12 @@ final class Housekeeping {
   private final EventRetention events;
   private final Duration retention;
   private final Clock clock;
+  private final Metrics metrics;
   private final long interval;
   private long timer = -1;
 
-  Housekeeping(Vertx vertx, Pool pool, PasskeyStore passkeys, Settings settings, Clock clock) {
+  Housekeeping(Vertx vertx, Pool pool, PasskeyStore passkeys, Settings settings, Clock clock, Metrics metrics) {
+    this.metrics = metrics;
     this.vertx = vertx;
     this.pool = pool;
     this.passkeys = passkeys;
@@ -54,6 +57,7 @@ final class Housekeeping {
     return events.pruneBefore(clock.instant().minus(retention))
         .compose(pruned -> AttemptBudget.pruneExpired(pool, clock.instant())
             .compose(budgets -> PostgresSessionStore.pruneExpired(pool, clock.instant()).map(sessions -> {
+              metrics.sessionsEnded("expired", sessions);
               if (pruned > 0 || budgets > 0 || sessions > 0) {
                 LOG.info("Housekeeping: pruned {} security event(s) older than {} days, {} expired attempt budget(s)"
                     + " and {} expired session(s)", pruned, retention.toDays(), budgets, sessions);

@@ -2,6 +2,7 @@ package dev.gatehouse.account;
 
 import de.mkammerer.argon2.Argon2;
 import de.mkammerer.argon2.Argon2Factory;
+import dev.gatehouse.metrics.Metrics;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -40,11 +41,14 @@ public final class PasswordHasher implements AutoCloseable {
   private final int iterations;
   private final int parallelism;
   private final ThreadPoolExecutor pool;
+  private final Metrics metrics;
   /** A hash of nothing anyone knows, verified for unknown emails so they cost the same as known ones. */
   private final String dummyHash;
 
-  public PasswordHasher(Vertx vertx, int memoryKib, int iterations, int parallelism, int threads, int queue) {
+  public PasswordHasher(Vertx vertx, int memoryKib, int iterations, int parallelism, int threads, int queue,
+                        Metrics metrics) {
     this.vertx = vertx;
+    this.metrics = metrics;
     this.memoryKib = memoryKib;
     this.iterations = iterations;
     this.parallelism = parallelism;
@@ -58,6 +62,7 @@ public final class PasswordHasher implements AutoCloseable {
         queue == 0 ? new java.util.concurrent.SynchronousQueue<>() : new ArrayBlockingQueue<>(queue), factory,
         new ThreadPoolExecutor.AbortPolicy());
     this.pool.prestartAllCoreThreads();
+    metrics.hashPool(() -> pool.getQueue().size(), pool::getActiveCount, queue);
     byte[] random = new byte[32];
     new java.security.SecureRandom().nextBytes(random);
     this.dummyHash = argon2.hash(iterations, memoryKib, parallelism, random);
@@ -114,13 +119,16 @@ public final class PasswordHasher implements AutoCloseable {
     try {
       pool.execute(() -> {
         try {
+          long start = System.nanoTime();
           T result = job.call();
+          metrics.hashed(System.nanoTime() - start);
           context.runOnContext(v -> promise.complete(result));
         } catch (Throwable t) {
           context.runOnContext(v -> promise.fail(t));
         }
       });
     } catch (RejectedExecutionException e) {
+      metrics.hashRejected();
       return Future.failedFuture(e);
     }
     return promise.future();

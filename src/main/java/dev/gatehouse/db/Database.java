@@ -1,5 +1,6 @@
 package dev.gatehouse.db;
 
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.pgclient.PgBuilder;
@@ -10,6 +11,7 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 
 import java.net.ConnectException;
+import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -17,6 +19,39 @@ import java.util.concurrent.TimeoutException;
 public final class Database {
 
   private Database() {
+  }
+
+  /** A database ready for use: the pool, migrated, and the embedded server when there is one (else null). */
+  public record Started(EmbeddedDatabase embedded, Pool pool) {
+
+    /** Closes the pool, then stops the embedded server (off the event loop: it waits for the process). */
+    public Future<Void> close(Vertx vertx) {
+      return pool.close().eventually(() -> embedded == null ? Future.succeededFuture()
+          : vertx.executeBlocking(() -> {
+            embedded.close();
+            return null;
+          }, false)).mapEmpty();
+    }
+  }
+
+  /**
+   * The external PostgreSQL at {@code url} or, when it is null, the embedded one under
+   * {@code dataDir}/postgres; either way migrated (docs: migrations run under an advisory lock).
+   */
+  public static Future<Started> start(Vertx vertx, String url, Path dataDir, int poolSize) {
+    Future<EmbeddedDatabase> embedded = url != null ? Future.succeededFuture(null)
+        : vertx.executeBlocking(() -> EmbeddedDatabase.start(dataDir.resolve("postgres"), 0), false);
+    return embedded.compose(db -> {
+      Pool pool;
+      try {
+        pool = connect(vertx, db == null ? url : db.url("postgres"), poolSize);
+      } catch (IllegalArgumentException e) {
+        return Future.failedFuture(e); // only an external URL can be malformed
+      }
+      Started started = new Started(db, pool);
+      return Migrations.run(pool).map(started)
+          .recover(err -> started.close(vertx).transform(v -> Future.failedFuture(err)));
+    });
   }
 
   /**

@@ -142,14 +142,24 @@ public final class FactorAttempts {
     }
     ctes.add(SecurityEvents.insertFragment(user, client, Sql.join("\nUNION ALL\n", events)).wrap("events AS (%s)"));
     Sql columns = check.columns();
-    Sql select = columns.wrap(String.format("\nSELECT (SELECT accepted FROM ok) AS accepted, %s AS blocked_until%s",
-        last ? "(SELECT blocked_until FROM locked)" : "NULL::timestamptz", columns.text().isEmpty() ? "%s" : ", %s"));
+    Sql select = columns.wrap(String.format(
+        "\nSELECT (SELECT accepted FROM ok) AS accepted, %s AS blocked_until, %s AS locked_now%s",
+        last ? "(SELECT blocked_until FROM locked)" : "NULL::timestamptz",
+        counted ? "EXISTS (SELECT 1 FROM in_a_row WHERE failures = " + inARow.policy().limit() + ")" : "false",
+        columns.text().isEmpty() ? "%s" : ", %s"));
     return Sql.join("", List.of(Sql.join(",\n", ctes).wrap("WITH %s"), select))
         .execute(pool)
         .compose(rows -> {
           Row row = rows.iterator().next();
           if (row.getBoolean("accepted")) {
             return Future.succeededFuture(check.accepted(row));
+          }
+          // Blocks placed by this statement, for the metrics (a burst counts each block once).
+          if (row.getOffsetDateTime("blocked_until") != null) {
+            budget.blocked();
+          }
+          if (row.getBoolean("locked_now")) {
+            inARow.blocked();
           }
           if (last) {
             return Future.failedFuture(Lockouts.tooManyAttempts(

@@ -18,9 +18,18 @@ public final class AccessLog implements Handler<RoutingContext> {
   public void handle(RoutingContext ctx) {
     if (LOG.isInfoEnabled()) {
       long start = System.nanoTime();
-      ctx.addEndHandler(done -> LOG.info("{} {} {} {}ms {}", ctx.request().method(), clip(ctx.request().path()),
-          ctx.response().getStatusCode(), (System.nanoTime() - start) / 1_000_000,
-          ClientInfo.of(ctx).ip()));
+      ctx.addEndHandler(done -> {
+        String method = ctx.request().method().name();
+        String path = clip(ctx.request().path());
+        // nginx's 499 for a request whose connection closed before the answer went out.
+        int status = ctx.response().ended() ? ctx.response().getStatusCode() : 499;
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        String client = ClientInfo.of(ctx).ip();
+        // The same fields as key-value pairs: the JSON log format carries them as fields of their own.
+        LOG.atInfo().addKeyValue("method", method).addKeyValue("path", path).addKeyValue("status", status)
+            .addKeyValue("ms", millis).addKeyValue("client", client)
+            .log("{} {} {} {}ms {}", method, path, status, millis, client);
+      });
     }
     ctx.next();
   }

@@ -1,6 +1,7 @@
 package dev.gatehouse.http;
 
 import dev.gatehouse.crypto.CsrfTokens;
+import dev.gatehouse.metrics.Metrics;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
@@ -14,7 +15,6 @@ import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.SessionHandler;
 import io.vertx.ext.web.handler.StaticHandler;
 import io.vertx.ext.web.sstore.SessionStore;
-import io.vertx.sqlclient.Pool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,17 +38,19 @@ public final class HttpVerticle extends VerticleBase {
   private final HttpSettings settings;
   private final Sessions sessions;
   private final CsrfTokens csrfTokens;
-  private final Pool pool;
   private final List<RouteModule> modules;
+  private final Health health;
+  private final Metrics metrics;
   private HttpServer server;
 
-  public HttpVerticle(HttpSettings settings, Sessions sessions, CsrfTokens csrfTokens, Pool pool,
-                      List<RouteModule> modules) {
+  public HttpVerticle(HttpSettings settings, Sessions sessions, CsrfTokens csrfTokens, List<RouteModule> modules,
+                      Health health, Metrics metrics) {
     this.settings = settings;
     this.sessions = sessions;
     this.csrfTokens = csrfTokens;
-    this.pool = pool;
     this.modules = modules;
+    this.health = health;
+    this.metrics = metrics;
   }
 
   @Override
@@ -57,7 +59,8 @@ public final class HttpVerticle extends VerticleBase {
     router.route().handler(ClientInfo.resolver(settings.trustedProxies()));
     router.route().handler(new AccessLog());
     router.route().handler(new SecurityHeaders(settings.https()));
-    new Health(pool).mount(router);
+    // Also on the public port: load balancers and the tests probe it there; metrics are never here.
+    health.mount(router);
     router.routeWithRegex(HttpMethod.GET, ASSET).handler(StaticHandler.create(settings.webroot())
         .setCachingEnabled(true).setMaxAgeSeconds(300).setIncludeHidden(false).setDirectoryListing(false))
         // A missing script or stylesheet is a 404, not the app's page: a broken path must show.
@@ -91,7 +94,7 @@ public final class HttpVerticle extends VerticleBase {
       }
     });
     router.route().handler(ctx -> ctx.fail(Problem.notFound()));
-    router.route().failureHandler(new ProblemHandler(sessions.saveChanges()));
+    router.route().failureHandler(new ProblemHandler(sessions.saveChanges(), metrics));
 
     HttpServerOptions options = new HttpServerOptions()
         .setHost(settings.host())

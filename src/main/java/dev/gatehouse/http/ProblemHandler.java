@@ -1,6 +1,7 @@
 package dev.gatehouse.http;
 
 import dev.gatehouse.db.Database;
+import dev.gatehouse.metrics.Metrics;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpServerResponse;
@@ -23,15 +24,18 @@ public final class ProblemHandler implements Handler<RoutingContext> {
   private static final Logger LOG = LoggerFactory.getLogger(ProblemHandler.class);
 
   private final Function<RoutingContext, Future<Void>> beforeAnswer;
+  private final Metrics metrics;
 
   /** {@code beforeAnswer} runs before the problem is written (it keeps what the session must keep); it never fails. */
-  public ProblemHandler(Function<RoutingContext, Future<Void>> beforeAnswer) {
+  public ProblemHandler(Function<RoutingContext, Future<Void>> beforeAnswer, Metrics metrics) {
     this.beforeAnswer = beforeAnswer;
+    this.metrics = metrics;
   }
 
   @Override
   public void handle(RoutingContext ctx) {
     Problem problem = toProblem(ctx);
+    metrics.problem(problem.status(), problem.code());
     HttpServerResponse response = ctx.response();
     if (response.headWritten()) {
       response.reset();
@@ -50,6 +54,20 @@ public final class ProblemHandler implements Handler<RoutingContext> {
         .putHeader("Content-Type", "application/problem+json")
         .putHeader("Cache-Control", "no-store")
         .end(problem.toJson().encode());
+  }
+
+  /** The code the answer to {@code failure} carries (a problem's own, or what this handler makes of it), for metrics. */
+  public static String codeOf(Throwable failure) {
+    if (failure instanceof Problem p) {
+      return p.code();
+    }
+    if (failure instanceof RejectedExecutionException) {
+      return "overloaded";
+    }
+    if (failure != null && Database.isUnavailable(failure)) {
+      return "database_unavailable";
+    }
+    return "internal_error";
   }
 
   /** A failure for the log: its type and, for PostgreSQL, the SQLSTATE and constraint, never the values. */

@@ -2,6 +2,7 @@ package dev.gatehouse.session;
 
 import dev.gatehouse.audit.SecurityEvents;
 import dev.gatehouse.http.ClientInfo;
+import dev.gatehouse.metrics.Metrics;
 import dev.gatehouse.http.JsonBody;
 import dev.gatehouse.http.Problem;
 import dev.gatehouse.http.RouteModule;
@@ -27,8 +28,10 @@ public final class SessionRoutes implements RouteModule {
   private final PostgresSessionStore store;
   private final SecurityEvents events;
   private final Clock clock;
+  private final Metrics metrics;
 
-  public SessionRoutes(PostgresSessionStore store, SecurityEvents events, Clock clock) {
+  public SessionRoutes(PostgresSessionStore store, SecurityEvents events, Clock clock, Metrics metrics) {
+    this.metrics = metrics;
     this.store = store;
     this.events = events;
     this.clock = clock;
@@ -77,6 +80,7 @@ public final class SessionRoutes implements RouteModule {
             return Future.failedFuture(notFound());
           }
           details.put("device", Device.of(ended.get().userAgent()));
+          metrics.sessionEnded("ended");
           Future<Void> recorded = events.recordBestEffort(user, ENDED, ClientInfo.of(ctx), details);
           if (!ended.get().current()) {
             return recorded;
@@ -95,6 +99,7 @@ public final class SessionRoutes implements RouteModule {
     ClientInfo client = ClientInfo.of(ctx);
     String by = by(ctx);
     store.endOthers(user, current(ctx))
+        .onSuccess(ended -> metrics.sessionsEnded("ended", ended.size()))
         .compose(ended -> ended.isEmpty() ? Future.<Void>succeededFuture()
             : events.recordBestEffort(user, ENDED, client, new JsonObject().put("sessions",
                 new JsonArray(ended.stream().map(UUID::toString).toList())).put("count", ended.size()).put("by", by)))

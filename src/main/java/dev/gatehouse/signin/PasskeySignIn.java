@@ -5,9 +5,11 @@ import dev.gatehouse.factor.passkey.PasskeyFactor;
 import dev.gatehouse.factor.passkey.Passwordless;
 import dev.gatehouse.factor.passkey.SubmittedPasskey;
 import dev.gatehouse.http.ClientInfo;
+import dev.gatehouse.http.ProblemHandler;
 import dev.gatehouse.http.JsonBody;
 import dev.gatehouse.http.Problem;
 import dev.gatehouse.http.RouteModule;
+import dev.gatehouse.metrics.Metrics;
 import dev.gatehouse.session.SessionUser;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -33,14 +35,16 @@ public final class PasskeySignIn implements RouteModule {
   private final SecurityEvents events;
   private final SignInHook signedIn;
   private final Clock clock;
+  private final Metrics metrics;
 
   public PasskeySignIn(Passwordless passwordless, SsoPolicy sso, SecurityEvents events, SignInHook signedIn,
-                       Clock clock) {
+                       Clock clock, Metrics metrics) {
     this.passwordless = passwordless;
     this.sso = sso;
     this.events = events;
     this.signedIn = signedIn;
     this.clock = clock;
+    this.metrics = metrics;
   }
 
   @Override
@@ -68,13 +72,22 @@ public final class PasskeySignIn implements RouteModule {
             ? Future.<UUID>failedFuture(Problem.forbidden("sso_required",
                 "Your organisation signs in through its identity provider.").with("ssoUrl", ssoUrl.get()))
             : Future.succeededFuture(user)))
-        .onSuccess(user -> {
+        .compose(user -> {
           SessionUser.signIn(ctx, user, PasskeyFactor.METHOD, clock);
+          metrics.sessionStarted(PasskeyFactor.METHOD);
           events.recordBestEffort(user, SecurityEvents.SIGNED_IN, client,
               new JsonObject().put("method", PasskeyFactor.METHOD).put("passwordless", true));
-          // A completed sign-in, as after the password and the second step: the device cookie, a waiting SSO link.
-          signedIn.signedIn(ctx, user, client).onComplete(v -> ctx.json(new JsonObject().put("state", "signed_in")));
+          // A completed sign-in, as after the password and the second step: the device cookie, a waiting SSO
+          // link; then the session is stored before the answer, for the next request may reach another node.
+          return signedIn.signedIn(ctx, user, client).compose(v -> SessionUser.save(ctx));
         })
-        .onFailure(ctx::fail);
+        .onSuccess(v -> {
+          metrics.signIn(PasskeyFactor.METHOD, Metrics.SIGNED_IN);
+          ctx.json(new JsonObject().put("state", "signed_in"));
+        })
+        .onFailure(err -> {
+          metrics.signIn(PasskeyFactor.METHOD, ProblemHandler.codeOf(err));
+          ctx.fail(err);
+        });
   }
 }

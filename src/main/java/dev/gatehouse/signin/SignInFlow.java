@@ -8,10 +8,12 @@ import dev.gatehouse.audit.SecurityEvents;
 import dev.gatehouse.http.ClientInfo;
 import dev.gatehouse.http.JsonBody;
 import dev.gatehouse.http.Problem;
+import dev.gatehouse.http.ProblemHandler;
 import dev.gatehouse.http.RouteModule;
 import dev.gatehouse.factor.FactorAttempts;
 import dev.gatehouse.factor.Factors;
 import dev.gatehouse.factor.Proof;
+import dev.gatehouse.metrics.Metrics;
 import dev.gatehouse.throttle.PasswordGuard;
 import io.vertx.sqlclient.Pool;
 import io.vertx.core.Future;
@@ -47,10 +49,11 @@ public final class SignInFlow implements RouteModule {
   private final PasswordGuard passwordGuard;
   private final SignInHook signedIn;
   private final Clock clock;
+  private final Metrics metrics;
 
   public SignInFlow(Pool pool, Accounts accounts, PasswordHasher hasher, Factors factors, FactorAttempts attempts,
                     SsoPolicy sso, SecurityEvents events, PasswordGuard passwordGuard, SignInHook signedIn,
-                    Clock clock) {
+                    Clock clock, Metrics metrics) {
     this.pool = pool;
     this.accounts = accounts;
     this.hasher = hasher;
@@ -61,6 +64,7 @@ public final class SignInFlow implements RouteModule {
     this.passwordGuard = passwordGuard;
     this.signedIn = signedIn;
     this.clock = clock;
+    this.metrics = metrics;
   }
 
   @Override
@@ -90,8 +94,14 @@ public final class SignInFlow implements RouteModule {
           });
         })
         .compose(response -> SessionUser.save(ctx).map(response))
-        .onSuccess(response -> ctx.json(response))
-        .onFailure(ctx::fail);
+        .onSuccess(response -> {
+          metrics.signIn(Metrics.PASSWORD, response.getString("state"));
+          ctx.json(response);
+        })
+        .onFailure(err -> {
+          metrics.signIn(Metrics.PASSWORD, ProblemHandler.codeOf(err));
+          ctx.fail(err);
+        });
   }
 
   /** The account whose password this is; else 401 invalid_credentials (or 429 when that used a budget up). */
@@ -120,6 +130,7 @@ public final class SignInFlow implements RouteModule {
   private Future<JsonObject> afterPassword(RoutingContext ctx, Account user, List<String> methods, ClientInfo client) {
     if (methods.isEmpty()) {
       SessionUser.signIn(ctx, user.id(), "password", clock);
+      metrics.sessionStarted(Metrics.PASSWORD);
       events.recordBestEffort(user.id(), SecurityEvents.SIGNED_IN, client, new JsonObject().put("method", "password"));
       return signedIn.signedIn(ctx, user.id(), client)
           .map(new JsonObject().put("state", "signed_in").put("methods", new JsonArray()));
@@ -143,6 +154,8 @@ public final class SignInFlow implements RouteModule {
     Proof<?> proof = factors.parse(JsonBody.read(ctx, factors.fields().toArray(String[]::new)));
     UUID user = pending.get().user();
     attempts.attempt(user, proof, FactorAttempts.Purpose.SIGN_IN, ClientInfo.of(ctx))
+        .onComplete(done -> metrics.secondStep(proof.method(),
+            done.succeeded() ? Metrics.SIGNED_IN : ProblemHandler.codeOf(done.cause())))
         .onSuccess(answer -> {
           // The session may have been signed out or restarted while the code was checked.
           if (!SessionUser.pending(ctx).map(p -> p.user().equals(user)).orElse(false)) {
@@ -150,6 +163,7 @@ public final class SignInFlow implements RouteModule {
             return;
           }
           SessionUser.signIn(ctx, user, proof.method(), clock);
+          metrics.sessionStarted(proof.method());
           // The sign-in event is in the statement that settled the code; what hangs on a completed sign-in follows.
           signedIn.signedIn(ctx, user, ClientInfo.of(ctx))
               .compose(v -> SessionUser.save(ctx))
@@ -172,8 +186,10 @@ public final class SignInFlow implements RouteModule {
   }
 
   private void signOut(RoutingContext ctx) {
-    SessionUser.signedIn(ctx, clock).ifPresent(user ->
-        events.recordBestEffort(user, SecurityEvents.SIGNED_OUT, ClientInfo.of(ctx), null));
+    SessionUser.signedIn(ctx, clock).ifPresent(user -> {
+      events.recordBestEffort(user, SecurityEvents.SIGNED_OUT, ClientInfo.of(ctx), null);
+      metrics.sessionEnded("signed_out");
+    });
     SessionUser.signOut(ctx);
     SessionUser.save(ctx).onSuccess(v -> ctx.response().setStatusCode(204).end()).onFailure(ctx::fail);
   }

@@ -7,6 +7,7 @@ import dev.gatehouse.http.ClientInfo;
 import dev.gatehouse.http.JsonBody;
 import dev.gatehouse.http.Problem;
 import dev.gatehouse.http.RouteModule;
+import dev.gatehouse.metrics.Metrics;
 import dev.gatehouse.session.SessionUser;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -58,9 +59,10 @@ public final class SsoSignIn implements RouteModule {
   private final String publicUrl;
   private final List<String> trustedProxies;
   private final Clock clock;
+  private final Metrics metrics;
 
   public SsoSignIn(Organisations organisations, SsoIdentities identities, SsoLinks links, IdentityProviders providers,
-                   SecurityEvents events, String publicUrl, List<String> trustedProxies, Clock clock) {
+                   SecurityEvents events, String publicUrl, List<String> trustedProxies, Clock clock, Metrics metrics) {
     this.organisations = organisations;
     this.identities = identities;
     this.links = links;
@@ -69,6 +71,7 @@ public final class SsoSignIn implements RouteModule {
     this.publicUrl = publicUrl.endsWith("/") ? publicUrl.substring(0, publicUrl.length() - 1) : publicUrl;
     this.trustedProxies = trustedProxies;
     this.clock = clock;
+    this.metrics = metrics;
   }
 
   @Override
@@ -150,23 +153,23 @@ public final class SsoSignIn implements RouteModule {
     SsoFlow flow = SsoFlow.decode(SessionUser.take(ctx, SsoFlow.SESSION_KEY));
     String state = ctx.queryParams().get("state");
     if (flow == null || !flow.slug().equals(slug) || !IdTokenCheck.constantTimeEquals(state, flow.state())) {
-      fail(ctx, slug, new SsoFailure(SsoFailure.STATE_INVALID, flow == null
+      refuse(ctx, slug, new SsoFailure(SsoFailure.STATE_INVALID, flow == null
           ? "no SSO sign-in was started in this session (or it was already used)"
           : "the state does not match the sign-in started in this session"));
       return;
     }
     if (clock.millis() - flow.startedAt() > FLOW_LIFETIME.toMillis()) {
-      fail(ctx, slug, new SsoFailure(SsoFailure.EXPIRED, "the sign-in took longer than " + FLOW_LIFETIME.toMinutes() + " minutes"));
+      refuse(ctx, slug, new SsoFailure(SsoFailure.EXPIRED, "the sign-in took longer than " + FLOW_LIFETIME.toMinutes() + " minutes"));
       return;
     }
     String error = ctx.queryParams().get("error");
     if (error != null) {
-      fail(ctx, slug, new SsoFailure(SsoFailure.DENIED, "the provider answered error=" + printable(error, 40)));
+      refuse(ctx, slug, new SsoFailure(SsoFailure.DENIED, "the provider answered error=" + printable(error, 40)));
       return;
     }
     String code = ctx.queryParams().get("code");
     if (code == null || code.isEmpty() || code.length() > 4096) {
-      fail(ctx, slug, new SsoFailure(SsoFailure.EXCHANGE_FAILED, "the callback carries no authorization code"));
+      refuse(ctx, slug, new SsoFailure(SsoFailure.EXCHANGE_FAILED, "the callback carries no authorization code"));
       return;
     }
     ClientInfo client = ClientInfo.of(ctx);
@@ -193,8 +196,20 @@ public final class SsoSignIn implements RouteModule {
                 return SessionUser.save(ctx).compose(v -> record(signIn, org, client)).map(SIGNED_IN_LANDING);
               });
         })
-        .onSuccess(landing -> redirect(ctx, landing))
-        .onFailure(err -> fail(ctx, slug, err));
+        .onSuccess(landing -> {
+          boolean signedIn = SIGNED_IN_LANDING.equals(landing);
+          metrics.signIn(Metrics.SSO, signedIn ? Metrics.SIGNED_IN : "link_required");
+          if (signedIn) {
+            metrics.sessionStarted(Metrics.SSO);
+          }
+          redirect(ctx, landing);
+        })
+        .onFailure(err -> refuse(ctx, slug, err));
+  }
+
+  /** A callback that signs nobody in: counted by its failure code, then the usual failure landing. */
+  private void refuse(RoutingContext ctx, String slug, Throwable err) {
+    metrics.signIn(Metrics.SSO, fail(ctx, slug, err));
   }
 
   /** Exchanges the code (with our PKCE verifier) for the ID token, and checks it in full. */
@@ -298,7 +313,8 @@ public final class SsoSignIn implements RouteModule {
         : Future.failedFuture(new SsoFailure(SsoFailure.NOT_FOUND, "no such organisation, or SSO is off")));
   }
 
-  private void fail(RoutingContext ctx, String slug, Throwable err) {
+  /** Logs why (never with the code, token, state or secret), lands on the sign-in page; answers the failure code. */
+  private String fail(RoutingContext ctx, String slug, Throwable err) {
     String code;
     if (err instanceof SsoFailure failure) {
       code = failure.code();
@@ -314,6 +330,7 @@ public final class SsoSignIn implements RouteModule {
       // The flow taken out of the session stays taken on every node before the browser comes back.
       SessionUser.save(ctx).onComplete(v -> redirect(ctx, FAILURE_LANDING + code));
     }
+    return code;
   }
 
   private static void redirect(RoutingContext ctx, String location) {

@@ -1,6 +1,7 @@
 package dev.gatehouse.throttle;
 
 import dev.gatehouse.db.Sql;
+import dev.gatehouse.metrics.Metrics;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
@@ -121,11 +122,13 @@ public final class AttemptBudget {
   /** Templates with this budget's names in them: the hot path renames each template once. */
   private final java.util.Map<String, String> renamed = new java.util.concurrent.ConcurrentHashMap<>();
   private final Clock clock;
+  private final Metrics metrics;
 
-  public AttemptBudget(Pool pool, Policy policy, Clock clock) {
+  public AttemptBudget(Pool pool, Policy policy, Clock clock, Metrics metrics) {
     this.pool = pool;
     this.policy = policy;
     this.clock = clock;
+    this.metrics = metrics;
   }
 
   public Policy policy() {
@@ -191,8 +194,18 @@ public final class AttemptBudget {
    */
   public Future<Long> lock(Charge charge) {
     OffsetDateTime now = now();
-    return lockFragment(charge, now, "").execute(pool)
-        .map(rows -> retryAfter(charge, now, rows.size() == 0 ? null : rows.iterator().next().getOffsetDateTime(0)));
+    return lockFragment(charge, now, "").execute(pool).map(rows -> {
+      if (rows.size() > 0) {
+        // Counted by the node whose statement placed the block, so a burst counts it once.
+        metrics.budgetBlocked(policy.scope());
+      }
+      return retryAfter(charge, now, rows.size() == 0 ? null : rows.iterator().next().getOffsetDateTime(0));
+    });
+  }
+
+  /** Counts a block placed inside a larger statement (the factor attempt service's settle). */
+  public void blocked() {
+    metrics.budgetBlocked(policy.scope());
   }
 
   /**

@@ -3,6 +3,7 @@ package dev.gatehouse.http;
 import dev.gatehouse.config.Settings;
 import dev.gatehouse.support.Browser.Response;
 import dev.gatehouse.support.Emails;
+import dev.gatehouse.support.Scrape;
 import dev.gatehouse.support.TestServer;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -52,6 +53,12 @@ class OverloadTest {
       pool.shutdown();
       assertTrue(ok >= 1, "some got through");
       assertTrue(busy >= 1, "some were turned away rather than queued: ok=" + ok);
+      // What the operator's dashboard shows: every refusal counted, by the hasher and as a 503.
+      Scrape scrape = Scrape.of(server.managementUrl());
+      assertEquals(busy, scrape.value("gatehouse_hash_rejections_total"));
+      assertEquals(busy, scrape.value("gatehouse_problems_total", "status", "503", "code", "overloaded"));
+      assertEquals(busy, scrape.value("gatehouse_sign_ins_total", "method", "password", "outcome", "overloaded"));
+      assertEquals(1, scrape.value("gatehouse_hash_queue_capacity"));
     }
   }
 }

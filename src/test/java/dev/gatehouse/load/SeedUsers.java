@@ -3,6 +3,7 @@ package dev.gatehouse.load;
 import dev.gatehouse.Gatehouse;
 import dev.gatehouse.config.Settings;
 import dev.gatehouse.account.PasswordHasher;
+import dev.gatehouse.metrics.Metrics;
 import dev.gatehouse.db.Database;
 import dev.gatehouse.db.EmbeddedDatabase;
 import dev.gatehouse.db.Migrations;
@@ -161,7 +162,7 @@ public final class SeedUsers {
       // The server's own hasher and parameters: verifying costs what it costs for a real user.
       // (Built off the event loop: the constructor computes a hash.)
       return vertx.executeBlocking(() -> new PasswordHasher(vertx, settings.argon2MemoryKib(),
-              settings.argon2Iterations(), settings.argon2Parallelism(), 1, 1), false)
+              settings.argon2Iterations(), settings.argon2Parallelism(), 1, 1, new Metrics()), false)
           .compose(hasher -> hasher.hash(options.password()).eventually(() -> {
             hasher.close();
             return Future.succeededFuture();

@@ -2,7 +2,10 @@ package dev.gatehouse.support;
 
 import dev.gatehouse.Gatehouse;
 import dev.gatehouse.config.Settings;
+import dev.gatehouse.http.ManagementVerticle;
+import dev.gatehouse.metrics.Metrics;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
 
 import java.sql.Connection;
@@ -46,25 +49,46 @@ public final class TestServer implements AutoCloseable {
 
   /** Starts a server; {@code vertx} may be null, then the server has a Vert.x of its own. */
   public static TestServer start(Vertx vertx, JsonObject overrides, Clock clock) {
-    return start(vertx, overrides, clock, internals -> java.util.List.of());
+    return start(vertx, overrides, clock, NO_EXTRAS);
   }
 
   /** Starts a server with extra route modules ahead of its own (the benchmark's measurement routes). */
   public static TestServer start(Vertx vertx, JsonObject overrides, Clock clock, Gatehouse.Extras extras) {
     boolean own = vertx == null;
-    Vertx v = own ? Vertx.vertx() : vertx;
+    return start(own ? Vertx.vertx() : vertx, own, new Metrics(), overrides, clock, extras);
+  }
+
+  private static final Gatehouse.Extras NO_EXTRAS = internals -> java.util.List.of();
+
+  /**
+   * A server on a Vert.x of its own built as production builds it ({@code Main}), so that Vert.x's
+   * HTTP and pool meters reach the scrape too.
+   */
+  public static TestServer startMetered(JsonObject overrides, Clock clock) {
+    Metrics metrics = new Metrics();
+    Vertx vertx = metrics.vertx(new VertxOptions());
+    try {
+      return start(vertx, true, metrics, overrides, clock, NO_EXTRAS);
+    } catch (RuntimeException e) {
+      vertx.close();
+      throw e;
+    }
+  }
+  private static TestServer start(Vertx v, boolean own, Metrics metrics, JsonObject overrides, Clock clock,
+                                  Gatehouse.Extras extras) {
     String url = overrides.containsKey(Settings.DATABASE_URL) ? overrides.getString(Settings.DATABASE_URL)
         : TestPostgres.newDatabase();
     JsonObject config = new JsonObject()
         .put(Settings.HTTP_PORT, 0)
         .put(Settings.HTTP_HOST, "127.0.0.1")
         .put(Settings.HTTP_INSTANCES, 2)
+        .put(ManagementVerticle.PORT, 0)
         .put(Settings.DATABASE_URL, url)
         .put(Settings.DATA_DIR, TestPostgres.tempDir("gatehouse-data").toString())
         .put(Settings.PUBLIC_URL, "http://localhost:8080")
         .mergeIn(overrides);
     try {
-      Gatehouse app = Gatehouse.start(v, config, clock, extras).await(60, TimeUnit.SECONDS);
+      Gatehouse app = Gatehouse.start(v, metrics, config, clock, extras).await(60, TimeUnit.SECONDS);
       return new TestServer(app, url, v, own);
     } catch (Exception e) {
       throw new IllegalStateException("test server did not start: " + e.getMessage(), e);
@@ -77,6 +101,11 @@ public final class TestServer implements AutoCloseable {
 
   public String baseUrl() {
     return "http://127.0.0.1:" + port();
+  }
+
+  /** The management listener (metrics, health), loopback only. */
+  public String managementUrl() {
+    return "http://127.0.0.1:" + app.managementPort();
   }
 
   public Browser browser() {

@@ -1,5 +1,6 @@
 package dev.gatehouse.throttle;
 
+import dev.gatehouse.metrics.Metrics;
 import dev.gatehouse.support.MutableClock;
 import dev.gatehouse.support.TestServer;
 import io.vertx.core.Future;
@@ -39,7 +40,8 @@ class AttemptBudgetTest {
 
   static AttemptBudget budget(int limit) {
     return new AttemptBudget(server.app().pool(), new AttemptBudget.Policy("test_" + UUID.randomUUID(), limit,
-        Duration.ofMinutes(15), Duration.ofMinutes(1), Duration.ofMinutes(8), Duration.ofHours(24)), CLOCK);
+        Duration.ofMinutes(15), Duration.ofMinutes(1), Duration.ofMinutes(8), Duration.ofHours(24)), CLOCK,
+        new Metrics());
   }
 
   static <T> T await(Future<T> f) {
