@@ -188,7 +188,7 @@ public final class SsoSignIn implements RouteModule {
                   return Future.failedFuture(new SsoFailure(SsoFailure.ACCOUNT_CONFLICT, refused.reason()));
                 }
                 SsoIdentities.SignIn signIn = (SsoIdentities.SignIn) outcome;
-                SessionUser.signInThroughSso(ctx, signIn.user(), clock);
+                SessionUser.signInThroughSso(ctx, signIn.user(), org.id(), clock);
                 // Written before the redirect; a session ended meanwhile (signed out elsewhere) fails here.
                 return SessionUser.save(ctx).compose(v -> record(signIn, org, client)).map(SIGNED_IN_LANDING);
               });
