@@ -85,9 +85,9 @@ public final class Reauthentication implements RouteModule {
               Future<Void> first = password == null ? passwordHalfGiven(ctx) : checkPassword(account, password, client);
               return first.compose(v -> {
                 if (!methods.twoFactorOn()) {
-                  events.recordBestEffort(user, SecurityEvents.SUDO_GRANTED, client,
-                      new JsonObject().put("method", "password"));
-                  return Future.succeededFuture(Optional.<JsonObject>empty());
+                  // Awaited, so the log reads in the order things happened (a request right after sees it).
+                  return events.recordBestEffort(user, SecurityEvents.SUDO_GRANTED, client,
+                      new JsonObject().put("method", "password")).map(Optional.<JsonObject>empty());
                 }
                 if (proof.isEmpty()) {
                   SessionUser.sudoPasswordConfirmed(ctx, clock.millis());
