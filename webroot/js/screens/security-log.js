@@ -25,6 +25,7 @@ const LABELS = {
   signin_second_step_failed: (d) => (d.method === 'recovery_code' ? 'Wrong recovery code entered' : 'Wrong two-factor code entered'),
   signout: 'Signed out',
   sudo_granted: (d) => `Identity confirmed for a security change ${BY_METHOD[d.method] || ''}`.trim(),
+  sudo_sso_refused: (d) => `Not confirmed at your identity provider (${d.reason === 'sso_not_fresh' ? 'no new sign-in' : 'someone else signed in'})`,
   sudo_second_step_failed: (d) => (d.method === 'recovery_code' ? 'Wrong recovery code entered to confirm a change'
     : 'Wrong two-factor code entered to confirm a change'),
   two_factor_setup_started: (d) => (d.reconfigure ? 'Re-configuration of the authenticator app started' : 'Two-factor setup started'),
@@ -44,7 +45,7 @@ const LABELS = {
 };
 
 // Details the label already says, or that say nothing to a person.
-const SHOWN_IN_LABEL = new Set(['method', 'reconfigure', 'device', 'count', 'session', 'by']);
+const SHOWN_IN_LABEL = new Set(['method', 'reconfigure', 'device', 'count', 'session', 'by', 'reason']);
 
 export function labelFor(type, details) {
   const key = String(type || 'event').toLowerCase().replace(/[.\s-]+/g, '_');

@@ -226,7 +226,7 @@ public final class Gatehouse {
     Organisations organisations = new Organisations(pool);
     SsoIdentities ssoIdentities = new SsoIdentities(pool, accounts, organisations, events);
     SsoLinks ssoLinks = new SsoLinks(ssoIdentities, events, clock);
-    SsoPolicy sso = new OrganisationSsoPolicy(organisations, ssoLinks);
+    SsoPolicy sso = new OrganisationSsoPolicy(organisations, ssoIdentities, ssoLinks);
     DeviceCookies deviceCookies = new DeviceCookies(new DeviceCookieKey(keys), settings.https());
     // What a completed sign-in does in the browser's session, in this order.
     SignInHook signedIn = SignInHook.all(List.of(ssoLinks, new DeviceCookieOnSignIn(deviceCookies, accounts)));
@@ -253,7 +253,8 @@ public final class Gatehouse {
         new OrganisationRoutes(organisations, identityProviders,
             new DomainVerifier(vertx, settings.text(DomainVerifier.DNS_SERVER, null)), envelope, events, publicUrl,
             allowHttpIssuers, proxies, clock),
-        new SsoSignIn(organisations, ssoIdentities, ssoLinks, identityProviders, events, publicUrl, proxies, clock),
+        new SsoSignIn(organisations, ssoIdentities, ssoLinks, identityProviders, accounts, events, publicUrl, proxies,
+            clock),
         ssoLinks,
         new SessionRoutes(sessions, events, clock));
 

@@ -46,6 +46,11 @@ public final class SsoIdentities {
       INSERT INTO sso_identities (organisation_id, issuer, subject, user_id, email) VALUES ($1, $2, $3, $4, $5)
       ON CONFLICT (organisation_id, issuer, subject) DO NOTHING RETURNING user_id""";
   private static final String OF_USER = "SELECT organisation_id, issuer FROM sso_identities WHERE user_id = $1";
+  private static final String BOUND_IN = "SELECT 1 FROM sso_identities WHERE user_id = $1 AND organisation_id = $2 LIMIT 1";
+  // Where an account without a password re-authenticates: the provider that vouched for it last, while SSO is on.
+  private static final String REAUTHENTICATES_AT = """
+      SELECT o.slug FROM sso_identities i JOIN organisations o ON o.id = i.organisation_id
+      WHERE i.user_id = $1 AND o.sso_enabled ORDER BY i.last_used_at DESC LIMIT 1""";
 
   /** Whom the provider vouched for: its name for them, and what it says about them now. */
   public record Vouched(UUID organisation, String issuer, String subject, String email, String name) {
@@ -90,6 +95,22 @@ public final class SsoIdentities {
         : accounts.byEmail(tx, who.email()).compose(account -> account.isPresent()
             ? unbound(tx, who, account.get())
             : create(tx, who))));
+  }
+
+  /** The account this identity is bound to, if any; binds nothing. */
+  Future<Optional<UUID>> boundUser(Vouched who) {
+    return find(pool, who);
+  }
+
+  /** Whether the account has an identity at this organisation's provider (under any issuer). */
+  Future<Boolean> isBound(UUID user, UUID organisation) {
+    return pool.preparedQuery(BOUND_IN).execute(Tuple.of(user, organisation)).map(rows -> rows.size() > 0);
+  }
+
+  /** The slug of the organisation whose provider the account re-authenticates at, if it has one with SSO on. */
+  Future<Optional<String>> reauthenticatesAt(UUID user) {
+    return pool.preparedQuery(REAUTHENTICATES_AT).execute(Tuple.of(user))
+        .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(rows.iterator().next().getString("slug")));
   }
 
   /**

@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URLDecoder;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -112,7 +113,52 @@ public final class SsoKit implements AutoCloseable {
    * the URI the provider sends the browser back to, with code and state. The callback is not called.
    */
   public URI authorize(Browser browser, Org org) {
-    Response start = start(browser, org.slug());
+    return authorizeFrom(browser, org, start(browser, org.slug()));
+  }
+
+  /**
+   * Sudo for an account without a password, as the web app asks for it: {@code POST /api/me/sudo}
+   * names the start, which answers where the provider is. Asked for a fresh sign-in
+   * ({@code prompt=login}), mock-oauth2-server shows its login page instead of answering at once;
+   * the person signs in there as {@code subject} (the provider's login form, whose claims go into
+   * the ID token), and the URI the provider sends the browser back to is answered. The callback is
+   * not called: {@link #callback(Browser, Org, URI, String, Map, long)} with the same subject and claims.
+   */
+  public URI reauthenticate(Browser browser, Org org, String subject, Map<String, Object> claims) {
+    Response sudo = browser.post("/api/me/sudo", new JsonObject());
+    assertEquals(403, sudo.status(), sudo.toString());
+    assertEquals("sso_reauthentication_required", sudo.code());
+    Response start = browser.post(sudo.json().getString("ssoUrl"), new JsonObject());
+    assertEquals(200, start.status(), start.toString());
+    URI authorize = URI.create(start.json().getString("location"));
+    Map<String, String> query = query(authorize);
+    assertEquals("login", query.get("prompt"));
+    assertEquals("0", query.get("max_age"));
+    try {
+      HttpResponse<String> page = plain.send(HttpRequest.newBuilder(authorize).GET().build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, page.statusCode(), "the provider asks the person to sign in again");
+      String form = "username=" + URLEncoder.encode(subject, StandardCharsets.UTF_8)
+          + "&claims=" + URLEncoder.encode(new JsonObject(claims).encode(), StandardCharsets.UTF_8);
+      HttpResponse<String> signedIn = plain.send(HttpRequest.newBuilder(authorize)
+          .header("Content-Type", "application/x-www-form-urlencoded")
+          .POST(HttpRequest.BodyPublishers.ofString(form)).build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(302, signedIn.statusCode(), signedIn.body());
+      return URI.create(signedIn.headers().firstValue("Location").orElseThrow());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The whole re-authentication for the provider's person {@code subject}, answered with the callback's response. */
+  public Response reauthenticated(Browser browser, Org org, String subject, Map<String, Object> claims) {
+    return callback(browser, org, reauthenticate(browser, org, subject, claims), subject, claims, 3600);
+  }
+
+  private URI authorizeFrom(Browser browser, Org org, Response start) {
     assertEquals(200, start.status(), start.toString());
     URI authorize = URI.create(start.json().getString("location"));
     Map<String, String> query = query(authorize);
@@ -176,6 +222,13 @@ public final class SsoKit implements AutoCloseable {
     claims.put("email", email);
     claims.put("email_verified", true);
     claims.put("name", "Member " + email.substring(0, email.indexOf('@')));
+    return claims;
+  }
+
+  /** As {@link #vouched}, with the time the person signed in at the provider ({@code auth_time}, epoch seconds). */
+  public static Map<String, Object> vouched(String email, long authTime) {
+    Map<String, Object> claims = vouched(email);
+    claims.put("auth_time", authTime);
     return claims;
   }
 
