@@ -41,6 +41,7 @@ import dev.gatehouse.sso.OrganisationProfile;
 import dev.gatehouse.sso.OrganisationRoutes;
 import dev.gatehouse.sso.OrganisationSsoPolicy;
 import dev.gatehouse.sso.Organisations;
+import dev.gatehouse.sso.ProviderChanges;
 import dev.gatehouse.sso.SsoIdentities;
 import dev.gatehouse.sso.SsoLinks;
 import dev.gatehouse.sso.SsoSignIn;
@@ -250,7 +251,7 @@ public final class Gatehouse {
         new TotpSettings(pool, accounts, totpStore, totp, twoFactor, events, settings.issuer(), clock),
         new RecoveryCodeSettings(pool, accounts, recoveryStore, factors, events, HandlebarsTemplateEngine.create(vertx),
             settings.issuer(), clock),
-        new OrganisationRoutes(organisations, identityProviders,
+        new OrganisationRoutes(organisations, new ProviderChanges(pool, organisations, events), identityProviders,
             new DomainVerifier(vertx, settings.text(DomainVerifier.DNS_SERVER, null)), envelope, events, publicUrl,
             allowHttpIssuers, proxies, clock),
         new SsoSignIn(organisations, ssoIdentities, ssoLinks, identityProviders, accounts, events, publicUrl, proxies,

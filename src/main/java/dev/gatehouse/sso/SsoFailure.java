@@ -32,6 +32,8 @@ final class SsoFailure extends RuntimeException {
   static final String NOT_FRESH = "sso_not_fresh";
   /** A re-authentication (sudo) by an identity that is not the one bound to the signed-in account. */
   static final String IDENTITY_MISMATCH = "sso_identity_mismatch";
+  /** The organisation switched to another provider (or off) while the sign-in waited for the old one. */
+  static final String PROVIDER_CHANGED = "sso_provider_changed";
   /** The provider cannot be reached, or its discovery document is unusable. */
   static final String UNAVAILABLE = "sso_unavailable";
   /** Anything else (our database, a bug): logged as an error. */

@@ -27,8 +27,10 @@ import java.util.UUID;
  *   <li>an address whose account has a password is linked only after that account proves itself
  *       (password, and its second factor) in the same browser ({@link SsoLinks});
  *   <li>an address whose account has no password is taken over only when that account is the
- *       organisation's own (a member from before identities were kept, or bound only under this
- *       organisation's previous issuer); otherwise the sign-in is refused.
+ *       organisation's own: a member from before identities were kept, or one bound under the issuer
+ *       this organisation's current one replaced, when its owner carried the members over while
+ *       changing the issuer (docs/security.md 35); the account's log then says so. A new issuer
+ *       alone takes over nothing. Otherwise the sign-in is refused.
  * </ul>
  */
 public final class SsoIdentities {
@@ -141,16 +143,33 @@ public final class SsoIdentities {
       return Future.succeededFuture(new ProveFirst(account.id(), who));
     }
     return boundTo(tx, account.id()).compose(bound -> {
-      Future<Boolean> ours = bound.isEmpty()
-          // Made by this organisation's SSO before identities were kept.
-          ? organisations.isMember(tx, who.organisation(), account.id())
-          // Bound only under this organisation's earlier issuer: the organisation moved to another provider.
-          : Future.succeededFuture(bound.stream().allMatch(b -> b.organisation().equals(who.organisation())
-              && !b.issuer().equals(who.issuer())));
-      return ours.compose(adopt -> adopt
-          ? bind(tx, who, account.id()).compose(v -> signIn(tx, who, account.id(), false))
-          : Future.succeededFuture(new Refused("the address belongs to an account bound to another identity")));
+      if (bound.isEmpty()) {
+        // Made by this organisation's SSO before identities were kept.
+        return organisations.isMember(tx, who.organisation(), account.id()).compose(member -> member
+            ? bind(tx, who, account.id()).compose(v -> signIn(tx, who, account.id(), false))
+            : refused());
+      }
+      return organisations.carryOverFrom(tx, who.organisation()).compose(carry -> {
+        // Only this organisation's own account, bound under the issuer the owner carried its members over from,
+        // and not under the current one (a subject of this provider holds it already).
+        boolean carried = carry.from().isPresent()
+            && bound.stream().allMatch(b -> b.organisation().equals(who.organisation())
+                && !Organisation.sameIssuer(b.issuer(), who.issuer()))
+            && bound.stream().anyMatch(b -> Organisation.sameIssuer(b.issuer(), carry.from().get()));
+        if (!carried) {
+          return refused();
+        }
+        return bind(tx, who, account.id())
+            .compose(v -> events.recordIn(tx, account.id(), LINKED, null, new JsonObject()
+                .put("organisation", carry.organisationName()).put("email", who.email())
+                .put("carriedOverFrom", carry.from().get())))
+            .compose(v -> signIn(tx, who, account.id(), false));
+      });
     });
+  }
+
+  private static Future<Outcome> refused() {
+    return Future.succeededFuture(new Refused("the address belongs to an account bound to another identity"));
   }
 
   private Future<Outcome> signIn(SqlClient tx, Vouched who, UUID user, boolean created) {

@@ -217,11 +217,30 @@ public final class SsoSignIn implements RouteModule {
                 SsoIdentities.SignIn signIn = (SsoIdentities.SignIn) outcome;
                 SessionUser.signInThroughSso(ctx, signIn.user(), org.id(), clock);
                 // Written before the redirect; a session ended meanwhile (signed out elsewhere) fails here.
-                return SessionUser.save(ctx).compose(v -> record(signIn, org, client)).map(SIGNED_IN_LANDING);
+                return SessionUser.save(ctx)
+                    .compose(v -> stillVouched(ctx, org))
+                    .compose(v -> record(signIn, org, client)).map(SIGNED_IN_LANDING);
               });
         })
         .onSuccess(landing -> redirect(ctx, landing))
         .onFailure(err -> fail(ctx, slug, err));
+  }
+
+  /**
+   * The organisation's provider may have changed while this sign-in waited for it (a provider can
+   * hold its answer back): the change ended the sessions the old provider had made, but not this one,
+   * saved afterwards. Asked once it is saved, so that either the change's statement finds the session
+   * or this finds the change (docs/security.md 35); then the session ends here.
+   */
+  private Future<Void> stillVouched(RoutingContext ctx, Organisation org) {
+    return organisations.stillUses(org).compose(same -> {
+      if (same) {
+        return Future.succeededFuture();
+      }
+      SessionUser.signOut(ctx);
+      return Future.failedFuture(new SsoFailure(SsoFailure.PROVIDER_CHANGED,
+          "the organisation's provider changed while the sign-in waited for it"));
+    });
   }
 
   /** Writes the security events one after the other, so the log reads in the order things happened. */

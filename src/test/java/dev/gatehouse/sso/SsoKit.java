@@ -70,10 +70,14 @@ public final class SsoKit implements AutoCloseable {
 
   /** An organisation with a verified domain; SSO switched on when asked. */
   public Org organisation(boolean ssoOn) {
+    return organisation(ssoOn, new MockOAuth2Server());
+  }
+
+  /** As {@link #organisation(boolean)}, with a provider of the test's making (not yet started). */
+  public Org organisation(boolean ssoOn, MockOAuth2Server provider) {
     String id = UUID.randomUUID().toString().substring(0, 8);
     String slug = "org-" + id;
     String domain = id + ".test";
-    MockOAuth2Server provider = new MockOAuth2Server();
     provider.start();
     providers.add(provider);
     Browser owner = server.browser();
@@ -101,6 +105,26 @@ public final class SsoKit implements AutoCloseable {
   public Response switchSso(Org org, boolean on) {
     return ok(200, org.owner().put("/api/orgs/" + org.slug() + "/sso", new JsonObject().put("issuer", org.issuer())
         .put("clientId", org.clientId()).put("clientSecret", org.clientSecret()).put("enabled", on)));
+  }
+
+  /**
+   * The owner points the organisation at another issuer of its mock provider: to Gatehouse a new
+   * provider (its own issuer, keys and subjects). {@code carryOverMembers} is sent when not null.
+   */
+  public Response changeIssuer(Org org, String issuerId, Boolean carryOverMembers) {
+    JsonObject body = new JsonObject().put("issuer", org.provider().issuerUrl(issuerId).toString())
+        .put("clientId", org.clientId()).put("enabled", true);
+    if (carryOverMembers != null) {
+      body.put("carryOverMembers", carryOverMembers);
+    }
+    return org.owner().put("/api/orgs/" + org.slug() + "/sso", body);
+  }
+
+  /** A whole sign-in through the organisation's provider as it is configured now, issuer {@code issuerId}. */
+  public Response signInAt(Browser browser, Org org, String issuerId, String email, String subject) {
+    URI back = authorize(browser, org);
+    org.provider().enqueueCallback(new DefaultOAuth2TokenCallback(issuerId, subject, "JWT", null, vouched(email), 3600));
+    return browser.get(pathAndQuery(back));
   }
 
   /** Starts SSO as the web app does: a POST with the CSRF token, answered with where the provider is. */
