@@ -41,11 +41,13 @@ const LABELS = {
   sso_link_requested: 'Single sign-on asked to be linked to this account (nothing linked until you sign in with your password)',
   sso_linked: 'Single sign-on linked to this account',
   password_changed: 'Password changed',
+  organisation_sso_changed: (d) => (d.domain ? `Your organisation’s sign-in domain ${d.domain} ${d.domainChange}`
+    : `Your organisation’s sign-in provider changed (${[].concat(d.changed).join(', ')})`),
   session_ended: (d) => (d.count ? `Signed out of ${d.count} other session${d.count === 1 ? '' : 's'}` : `Signed out a session${d.device ? ` (${d.device})` : ''}`),
 };
 
 // Details the label already says, or that say nothing to a person.
-const SHOWN_IN_LABEL = new Set(['method', 'reconfigure', 'device', 'count', 'session', 'by', 'reason']);
+const SHOWN_IN_LABEL = new Set(['method', 'reconfigure', 'device', 'count', 'session', 'by', 'reason', 'domain', 'domainChange']);
 
 export function labelFor(type, details) {
   const key = String(type || 'event').toLowerCase().replace(/[.\s-]+/g, '_');

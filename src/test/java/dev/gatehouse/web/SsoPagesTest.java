@@ -335,5 +335,16 @@ class SsoPagesTest extends BrowserTest {
     assertThat(section).containsText("sam@" + domain);
     assertThat(section).containsText("SSO only");
     screenshot("members");
+
+    // Another issuer, the members carried over on purpose; every member's log says the provider changed.
+    issuer.fill(provider.issuerUrl(slug + "-next").toString());
+    page.getByLabel("With a new issuer, members SSO made keep their accounts (matched by email)").check();
+    button(page, "Save SSO settings").click();
+    assertThat(issuer).hasValue(provider.issuerUrl(slug + "-next").toString());
+    assertThat(page.getByLabel("With a new issuer, members SSO made keep their accounts (matched by email)")).not().isChecked();
+    page.navigate("/account/security-log");
+    assertThat(page.getByText("Your organisation’s sign-in provider changed (issuer)")).isVisible();
+    assertThat(page.getByText("Your organisation’s sign-in domain " + domain + " verified")).isVisible();
+    screenshot("provider-changed-in-the-log");
   }
 }
