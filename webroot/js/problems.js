@@ -27,6 +27,8 @@ const WORDS = {
   sso_email_unverified: 'Your identity provider did not confirm your email address, so it cannot sign you in.',
   sso_email_outside_domains: 'Your email address is not at one of your organisation’s verified domains, so its SSO cannot sign you in.',
   sso_account_conflict: 'An account with your email address already exists and signs in another way, so single sign-on cannot use it. Ask your organisation’s owner.',
+  sso_not_fresh: 'Your identity provider did not ask you to sign in again, so nothing was confirmed.' + AGAIN,
+  sso_identity_mismatch: 'You signed in at your identity provider as someone else, so nothing was confirmed.',
   sso_unavailable: 'Your organisation’s identity provider cannot be reached. Please try again in a few minutes.',
   sso_failed: 'Single sign-on failed on our side. Please try again in a moment.',
   server_unavailable: 'Gatehouse can’t reach its database right now. Please try again in a moment.',

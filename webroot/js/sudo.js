@@ -1,6 +1,7 @@
 // "Confirm it's you" (sudo): security settings ask for the password again and, with
 // two-factor authentication on, a passkey or a code from the app (or a recovery code)
-// too; then they leave the person alone for ten minutes.
+// too; then they leave the person alone for ten minutes. An account made by SSO has no
+// password: it signs in again at its organisation's provider, which brings it back to /account.
 
 import { api } from './api.js';
 import { h } from './dom.js';
@@ -9,8 +10,36 @@ import { passwordField, totpField, recoveryCodeField, formError, busy, showError
   normaliseCode, isSixDigits } from './forms.js';
 import { currentUser, emailOf, hasSudo, noteSudoGranted } from './session.js';
 import { passkeyProof } from './webauthn.js';
+import { startSso } from './signin-methods.js';
+
+function confirmAtProvider(me) {
+  const name = (me.organisation && me.organisation.name) || 'your organisation';
+  return openDialog('Confirm it’s you', (close, fail) => {
+    const banner = formError();
+    const go = h('button', { type: 'submit', class: 'btn btn--primary', text: `Continue with ${name}` });
+    const form = h('form', { novalidate: true },
+      h('p', { text: `You are changing a security setting. Sign in at ${name} again to continue; we won’t ask again for a few minutes.` }),
+      banner, h('div', { class: 'actions' }, cancelButton(), go));
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      // The server names where to go (a POST with the CSRF token, as every SSO start).
+      busy(go, 'Taking you there…', () => api.post('/api/me/sudo', {}).then(() => close(true), async (error) => {
+        if (error.code === 'not_signed_in') return fail(error);
+        try {
+          if (error.problem.ssoUrl && await startSso(error.problem.ssoUrl)) return undefined;
+        } catch (started) {
+          error = started;
+        }
+        return showError(error, { banner, button: go });
+      }));
+    });
+    return form;
+  });
+}
 
 export function confirmPassword() {
+  const me = currentUser();
+  if (me && me.user && me.user.passwordSet === false) return confirmAtProvider(me);
   return openDialog('Confirm it’s you', (close, fail) => {
     const password = passwordField('current-password');
     const totp = totpField('Code from your authenticator app');

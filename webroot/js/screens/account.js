@@ -6,7 +6,7 @@ import { navigate, focusHeading } from '../router.js';
 import { settingsPage, noticeFrom, signInAgainIf } from '../layout.js';
 import { Cancelled, confirmDialog } from '../dialog.js';
 import { withSudo } from '../sudo.js';
-import { messageFor } from '../problems.js';
+import { messageFor, ssoMessage } from '../problems.js';
 import { loadMe } from '../session.js';
 import { startSetup } from './setup.js';
 import { regenerateCodes } from './recovery.js';
@@ -98,9 +98,15 @@ export async function accountScreen(main, { state }, me) {
   const tf = me.twoFactor || {};
   const problems = h('div', { 'aria-live': 'polite' });
   const org = me.organisation;
+  // Back from the provider (?sudo=sso or ?sso_error=code): said once, then tidied away.
+  const query = new URLSearchParams(location.search);
+  const error = query.get('sso_error');
+  if (location.search) history.replaceState(state, '', '/account');
 
   settingsPage(main, '/account', 'Account and security',
     noticeFrom(state),
+    error !== null ? flash('danger', ssoMessage(error))
+      : query.has('sudo') ? flash('success', 'Confirmed: you can change security settings for the next few minutes.') : null,
     h('section', { class: 'section', 'aria-labelledby': 'profile-heading' },
       h('h2', { id: 'profile-heading', text: 'Profile' }),
       h('dl', { class: 'details' },

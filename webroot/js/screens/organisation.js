@@ -183,6 +183,7 @@ function ssoBox(sso, base, redraw) {
     attrs: { ...plain, maxlength: '1024', autocomplete: 'off' },
   });
   const enabled = h('input', { type: 'checkbox', name: 'enabled', checked: sso.enabled });
+  const carry = h('input', { type: 'checkbox', name: 'carryOverMembers' });
   const banner = formError();
   const submit = h('button', { type: 'submit', class: 'btn btn--primary', text: 'Save SSO settings' });
   const form = h('form', { novalidate: true, 'aria-label': 'Single sign-on settings' },
@@ -190,12 +191,15 @@ function ssoBox(sso, base, redraw) {
     banner, issuer.wrap, clientId.wrap, clientSecret.wrap,
     h('label', { class: 'checkbox' }, enabled, 'Members sign in with SSO'),
     h('p', { class: 'field__hint', text: 'They are then not asked for a second factor: the provider checks them. Owners keep their password.' }),
+    sso.issuer && [h('label', { class: 'checkbox' }, carry, 'With a new issuer, members SSO made keep their accounts (matched by email)'),
+      h('p', { class: 'field__hint', text: 'A new issuer or client signs out everyone the old one signed in.' })],
     h('div', { class: 'actions' }, submit));
   onSubmit(form, submit, 'Checking the provider…',
     () => missing(issuer, 'Enter your provider’s issuer URL.') || missing(clientId, 'Enter the client ID from your provider.'),
     () => attempt(banner, async () => {
       const settings = { issuer: value(issuer), clientId: value(clientId), enabled: enabled.checked };
       if (clientSecret.input.value) settings.clientSecret = clientSecret.input.value;
+      if (carry.checked) settings.carryOverMembers = true;
       await withSudo(() => api.put(`${base}/sso`, settings));
       await loadMe();
       announce(`SSO settings saved. ${settings.enabled ? 'Members now sign in with SSO.' : 'SSO is off.'}`);

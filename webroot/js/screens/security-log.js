@@ -28,6 +28,7 @@ const LABELS = {
   signin_second_step_failed: (d) => ({ recovery_code: 'Wrong recovery code entered', passkey: 'Passkey refused at sign-in' }[d.method] || 'Wrong two-factor code entered'),
   signout: 'Signed out',
   sudo_granted: (d) => `Identity confirmed for a security change ${BY_METHOD[d.method] || ''}`.trim(),
+  sudo_sso_refused: (d) => `Not confirmed at your identity provider (${d.reason === 'sso_not_fresh' ? 'no new sign-in' : 'someone else signed in'})`,
   sudo_second_step_failed: (d) => ({ recovery_code: 'Wrong recovery code entered to confirm a change',
     passkey: 'Passkey refused to confirm a change' }[d.method] || 'Wrong two-factor code entered to confirm a change'),
   two_factor_setup_started: (d) => (d.reconfigure ? 'Re-configuration of the authenticator app started' : 'Two-factor setup started'),
@@ -45,11 +46,14 @@ const LABELS = {
   sso_link_requested: 'Single sign-on asked to be linked to this account (nothing linked until you sign in with your password)',
   sso_linked: 'Single sign-on linked to this account',
   password_changed: 'Password changed',
+  organisation_sso_changed: (d) => (d.domain ? `Your organisation’s sign-in domain ${d.domain} ${d.domainChange}`
+    : `Your organisation’s sign-in provider changed (${[].concat(d.changed).join(', ')})`),
   session_ended: (d) => (d.count ? `Signed out of ${d.count} other session${d.count === 1 ? '' : 's'}` : `Signed out a session${d.device ? ` (${d.device})` : ''}`),
 };
 
 // Details the label already says, or that say nothing to a person.
-const SHOWN_IN_LABEL = new Set(['method', 'reconfigure', 'device', 'count', 'session', 'by', 'name', 'removed', 'passwordless']);
+const SHOWN_IN_LABEL = new Set(['method', 'reconfigure', 'device', 'count', 'session', 'by', 'name', 'removed', 'passwordless',
+  'reason', 'domain', 'domainChange']);
 
 export function labelFor(type, details) {
   const key = String(type || 'event').toLowerCase().replace(/[.\s-]+/g, '_');

@@ -51,6 +51,7 @@ import dev.gatehouse.sso.OrganisationProfile;
 import dev.gatehouse.sso.OrganisationRoutes;
 import dev.gatehouse.sso.OrganisationSsoPolicy;
 import dev.gatehouse.sso.Organisations;
+import dev.gatehouse.sso.ProviderChanges;
 import dev.gatehouse.sso.SsoIdentities;
 import dev.gatehouse.sso.SsoLinks;
 import dev.gatehouse.sso.SsoSignIn;
@@ -252,7 +253,7 @@ public final class Gatehouse {
     Organisations organisations = new Organisations(pool);
     SsoIdentities ssoIdentities = new SsoIdentities(pool, accounts, organisations, events);
     SsoLinks ssoLinks = new SsoLinks(ssoIdentities, events, clock);
-    SsoPolicy sso = new OrganisationSsoPolicy(organisations, ssoLinks);
+    SsoPolicy sso = new OrganisationSsoPolicy(organisations, ssoIdentities, ssoLinks);
     DeviceCookies deviceCookies = new DeviceCookies(new DeviceCookieKey(keys), settings.https());
     // What a completed sign-in does in the browser's session, in this order.
     SignInHook signedIn = SignInHook.all(List.of(ssoLinks, new DeviceCookieOnSignIn(deviceCookies, accounts)));
@@ -280,11 +281,11 @@ public final class Gatehouse {
         new RecoveryCodeSettings(pool, accounts, recoveryStore, factors, events, HandlebarsTemplateEngine.create(vertx),
             settings.issuer(), clock),
         new PasskeySettings(pool, accounts, passkeyStore, ceremony, twoFactor, events, clock),
-        new OrganisationRoutes(organisations, identityProviders,
+        new OrganisationRoutes(organisations, new ProviderChanges(pool, organisations, events), identityProviders,
             new DomainVerifier(vertx, settings.text(DomainVerifier.DNS_SERVER, null)), envelope, events, publicUrl,
             allowHttpIssuers, proxies, clock),
-        new SsoSignIn(organisations, ssoIdentities, ssoLinks, identityProviders, events, publicUrl, proxies, clock,
-            metrics),
+        new SsoSignIn(organisations, ssoIdentities, ssoLinks, identityProviders, accounts, events, publicUrl, proxies,
+            clock, metrics),
         ssoLinks,
         new SessionRoutes(sessions, events, clock, metrics));
 

@@ -12,6 +12,7 @@ import io.vertx.sqlclient.Tuple;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -30,6 +31,10 @@ public final class SecurityEvents {
 
   private static final String INSERT = """
       INSERT INTO security_events (user_id, type, ip, user_agent, details) VALUES ($1, $2, $3, $4, $5)""";
+  // One event per user, each with details of its own, in one statement however many users there are.
+  private static final String INSERT_EACH = """
+      INSERT INTO security_events (user_id, type, details)
+      SELECT e.user_id, $1, e.details::jsonb FROM unnest($2::uuid[], $3::text[]) AS e(user_id, details)""";
   private static final String PAGE = """
       SELECT id, type, occurred_at, ip, user_agent, details FROM security_events
       WHERE user_id = $1 AND ($2::bigint IS NULL OR id < $2)
@@ -58,6 +63,23 @@ public final class SecurityEvents {
         .execute(Tuple.of(userId, type, who == null ? null : who.ip(), who == null ? null : who.userAgent(),
             details == null ? new JsonObject() : details))
         .mapEmpty();
+  }
+
+  /**
+   * Records an event of this type in each of these users' logs, inside the caller's transaction:
+   * something that happened to them all, done by someone else (so no address or user agent, which
+   * would be that someone's).
+   */
+  public Future<Void> recordForEach(SqlClient tx, String type, Map<UUID, JsonObject> details) {
+    if (details.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    UUID[] users = details.keySet().toArray(UUID[]::new);
+    String[] texts = new String[users.length];
+    for (int i = 0; i < users.length; i++) {
+      texts[i] = details.get(users[i]).encode();
+    }
+    return tx.preparedQuery(INSERT_EACH).execute(Tuple.of(type, users, texts)).mapEmpty();
   }
 
   /**

@@ -60,13 +60,13 @@ public final class PostgresSessionStore implements SessionStore {
         RETURNING last_seen_at)
       SELECT handle, data, COALESCE((SELECT last_seen_at FROM touched), live.last_seen_at) AS last_seen_at FROM live""";
   private static final String INSERT = """
-      INSERT INTO sessions (id_hash, handle, user_id, pending_user_id, data, method, user_agent, address,
-                            created_at, last_seen_at, idle_expires_at, absolute_expires_at)
-      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11)""";
+      INSERT INTO sessions (id_hash, handle, user_id, pending_user_id, data, method, sso_organisation_id, user_agent,
+                            address, created_at, last_seen_at, idle_expires_at, absolute_expires_at)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12)""";
   // New data and/or a new id in one statement; a row ended meanwhile (0 rows) stays ended.
   private static final String SAVE = """
       UPDATE sessions SET id_hash = $2, user_id = $3, pending_user_id = $4, data = $5, method = $6,
-                          last_seen_at = $7, idle_expires_at = $8
+                          sso_organisation_id = $7, last_seen_at = $8, idle_expires_at = $9
       WHERE id_hash = $1""";
   private static final String DELETE = "DELETE FROM sessions WHERE id_hash = $1";
   private static final String COUNT = """
@@ -100,6 +100,10 @@ public final class PostgresSessionStore implements SessionStore {
       moved AS (
         UPDATE sessions SET id_hash = $3 WHERE id_hash = $2 RETURNING 1)
       SELECT (SELECT count(*) FROM ended) AS ended, (SELECT count(*) FROM moved) AS moved""";
+
+  // An organisation's provider changed or was switched off: the sessions it vouched for end, whosever they are.
+  private static final String END_THROUGH_PROVIDER = """
+      DELETE FROM sessions WHERE method = 'sso' AND sso_organisation_id = $1 RETURNING user_id""";
 
   private final Pool pool;
   private final Clock clock;
@@ -194,7 +198,8 @@ public final class PostgresSessionStore implements SessionStore {
       Map<String, Object> data = stored.snapshot();
       return pool.preparedQuery(SAVE).execute(Tuple.from(new Object[] {hash(stored.storedId()), hash(stored.id()),
               uuid(data.get(SessionUser.USER)), uuid(data.get(SessionUser.PENDING_USER)), new JsonObject(data),
-              text(data.get(SessionUser.METHOD)), at(now), at(now + IDLE_TIMEOUT.toMillis())}))
+              text(data.get(SessionUser.METHOD)), uuid(data.get(SessionUser.SSO_ORGANISATION)), at(now),
+              at(now + IDLE_TIMEOUT.toMillis())}))
           .compose(rows -> {
             if (rows.rowCount() == 0) {
               // Ended meanwhile (signed out elsewhere, a password change): it stays ended.
@@ -212,7 +217,8 @@ public final class PostgresSessionStore implements SessionStore {
     UUID handle = UUID.randomUUID();
     return pool.preparedQuery(INSERT).execute(Tuple.from(new Object[] {hash(session.id()), handle,
             uuid(data.get(SessionUser.USER)), uuid(data.get(SessionUser.PENDING_USER)), new JsonObject(data),
-            text(data.get(SessionUser.METHOD)), session.userAgent(), session.address(), at(now),
+            text(data.get(SessionUser.METHOD)), uuid(data.get(SessionUser.SSO_ORGANISATION)), session.userAgent(),
+            session.address(), at(now),
             at(now + IDLE_TIMEOUT.toMillis()), at(now + ABSOLUTE_TIMEOUT.toMillis())}))
         .map(rows -> {
           session.written(data, handle);
@@ -280,6 +286,19 @@ public final class PostgresSessionStore implements SessionStore {
   static Future<Integer> endAllBut(SqlClient db, UUID user, String kept) {
     return db.preparedQuery(END_ALL_BUT).execute(Tuple.of(user, kept == null ? null : hash(kept)))
         .map(rows -> rows.rowCount());
+  }
+
+  /**
+   * In the caller's transaction (the change of the organisation's provider): ends every session
+   * signed in through the organisation's provider until now; answers whose sessions ended, one
+   * entry per session. Sessions signed in any other way stay.
+   */
+  public static Future<List<UUID>> endThroughProvider(SqlClient db, UUID organisation) {
+    return db.preparedQuery(END_THROUGH_PROVIDER).execute(Tuple.of(organisation)).map(rows -> {
+      List<UUID> owners = new ArrayList<>();
+      rows.forEach(row -> owners.add(row.getUUID("user_id")));
+      return owners;
+    });
   }
 
   /** Deletes expired sessions a batch at a time; answers how many. Safe on every node at once. */

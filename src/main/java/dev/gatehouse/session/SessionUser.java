@@ -34,6 +34,8 @@ public final class SessionUser {
   static final String USER = "user";
   static final String SIGNED_IN_AT = "signedInAt";
   static final String METHOD = "method";
+  /** The organisation whose provider vouched for this sign-in, for an SSO session (docs/security.md 35). */
+  static final String SSO_ORGANISATION = "ssoOrganisation";
   static final String PENDING_USER = "pendingUser";
   static final String PENDING_SINCE = "pendingSince";
   static final String PENDING_FAILURES = "pendingFailures";
@@ -176,16 +178,19 @@ public final class SessionUser {
     session.put(USER, user.toString());
     session.put(SIGNED_IN_AT, clock.millis());
     session.put(METHOD, method);
+    session.remove(SSO_ORGANISATION);
     session.remove(SUDO_UNTIL);
     session.remove(SUDO_PASSWORD_AT);
   }
 
   /**
    * Signs in a user whom their organisation's identity provider vouched for: no second step (the
-   * seed: 2FA is not used when SSO is on), but the same id and CSRF rotation as every sign-in.
+   * seed: 2FA is not used when SSO is on), but the same id and CSRF rotation as every sign-in. The
+   * session remembers the organisation, so that a change of its provider ends it.
    */
-  public static void signInThroughSso(RoutingContext ctx, UUID user, Clock clock) {
+  public static void signInThroughSso(RoutingContext ctx, UUID user, UUID organisation, Clock clock) {
     signIn(ctx, user, "sso", clock);
+    ctx.session().put(SSO_ORGANISATION, organisation.toString());
   }
 
   public static void startPending(RoutingContext ctx, UUID user, Clock clock) {
@@ -193,6 +198,7 @@ public final class SessionUser {
     session.remove(USER);
     session.remove(SIGNED_IN_AT);
     session.remove(METHOD);
+    session.remove(SSO_ORGANISATION);
     session.remove(SUDO_UNTIL);
     session.remove(SUDO_PASSWORD_AT);
     rotate(ctx);

@@ -72,22 +72,22 @@ public final class Reauthentication implements RouteModule {
     JsonBody body = JsonBody.read(ctx, allowed.toArray(String[]::new));
     String password = body.optionalString("password", MAX_PASSWORD_INPUT);
     Optional<Proof<?>> proof = factors.parseIfAny(body);
-    if (password == null && proof.isEmpty()) {
-      throw Problem.invalidField("password", "'password' is required.");
-    }
     UUID user = SessionUser.id(ctx);
     ClientInfo client = ClientInfo.of(ctx);
     accounts.byId(user)
         .compose(found -> found.isPresent() ? Future.succeededFuture(found.get())
             : Future.<Account>failedFuture(Problem.notSignedIn()))
+        // Whatever the body: an account without a password is told where it confirms instead.
         .compose(account -> account.passwordHash() == null ? ssoOnly(user)
+            : password == null && proof.isEmpty()
+            ? Future.failedFuture(Problem.invalidField("password", "'password' is required."))
             : factors.of(pool, user).compose(methods -> {
               Future<Void> first = password == null ? passwordHalfGiven(ctx) : checkPassword(account, password, client);
               return first.compose(v -> {
                 if (!methods.twoFactorOn()) {
-                  events.recordBestEffort(user, SecurityEvents.SUDO_GRANTED, client,
-                      new JsonObject().put("method", "password"));
-                  return Future.succeededFuture(Optional.<JsonObject>empty());
+                  // Awaited, so the log reads in the order things happened (a request right after sees it).
+                  return events.recordBestEffort(user, SecurityEvents.SUDO_GRANTED, client,
+                      new JsonObject().put("method", "password")).map(Optional.<JsonObject>empty());
                 }
                 if (proof.isEmpty()) {
                   SessionUser.sudoPasswordConfirmed(ctx, clock.millis());
@@ -132,11 +132,16 @@ public final class Reauthentication implements RouteModule {
             .with("field", "password"));
   }
 
-  /** An account made by SSO has no password: it re-authenticates at its organisation's provider. */
+  /**
+   * An account made by SSO has no password: it re-authenticates at its organisation's provider,
+   * whose start ({@code ssoUrl}, a POST) the answer names while the organisation has SSO on.
+   */
   private Future<Optional<JsonObject>> ssoOnly(UUID user) {
     return sso.reauthenticationUrl(user).compose(url -> {
-      Problem problem = Problem.forbidden("sso_reauthentication_required",
-          "Your account signs in through your organisation. Sign in there again to continue.");
+      Problem problem = Problem.forbidden("sso_reauthentication_required", url.isPresent()
+          ? "Your account signs in through your organisation. Sign in there again to continue."
+          : "Your account signs in through your organisation, whose single sign-on is off now: there is nowhere to "
+              + "confirm it's you. Ask its owner.");
       url.ifPresent(u -> problem.with("ssoUrl", u));
       return Future.failedFuture(problem);
     });

@@ -55,6 +55,26 @@ final class IdTokenCheck {
     }
   }
 
+  /**
+   * For a re-authentication (OpenID Connect Core 3.1.2.1, {@code max_age=0}): the token must say
+   * when the person signed in at the provider ({@code auth_time}), and that must be after the
+   * re-authentication started, give or take the clock skew we tolerate. Fails with
+   * {@link SsoFailure#NOT_FRESH}.
+   */
+  static void authenticatedSince(JsonObject claims, long startedSeconds, long nowSeconds) {
+    Long authTime = seconds(claims.getValue("auth_time"));
+    if (authTime == null) {
+      throw stale("the ID token does not say when the person signed in (no auth_time)");
+    }
+    if (authTime < startedSeconds - LEEWAY_SECONDS) {
+      throw stale("the person signed in at the provider " + (startedSeconds - authTime)
+          + " s before the re-authentication started: no fresh sign-in");
+    }
+    if (authTime > nowSeconds + LEEWAY_SECONDS) {
+      throw stale("auth_time lies in the future");
+    }
+  }
+
   /** True only for a boolean {@code true} (or the string "true", which some providers send). */
   static boolean emailVerified(JsonObject claims) {
     Object verified = claims.getValue("email_verified");
@@ -68,6 +88,10 @@ final class IdTokenCheck {
 
   private static Long seconds(Object value) {
     return value instanceof Number n ? n.longValue() : null;
+  }
+
+  private static SsoFailure stale(String reason) {
+    return new SsoFailure(SsoFailure.NOT_FRESH, "re-authentication refused: " + reason);
   }
 
   private static SsoFailure invalid(String reason) {

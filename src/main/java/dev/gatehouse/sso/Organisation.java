@@ -24,6 +24,15 @@ public record Organisation(UUID id, String slug, String name, String issuer, Str
     return issuer + "\n" + clientId + "\n" + sealedSecret;
   }
 
+  /** Issuer URLs name one provider with or without a trailing slash (discovery treats them alike). */
+  static boolean sameIssuer(String a, String b) {
+    return a == null ? b == null : b != null && trimmed(a).equals(trimmed(b));
+  }
+
+  private static String trimmed(String issuer) {
+    return issuer.replaceAll("/+$", "");
+  }
+
   /** The context the client secret is sealed under: a sealed secret copied to another organisation does not open. */
   String secretContext() {
     return "sso-client-secret:" + id;

@@ -57,6 +57,7 @@ public final class OrganisationRoutes implements RouteModule {
   private static final int MAX_ISSUER = 512;
 
   private final Organisations organisations;
+  private final ProviderChanges changes;
   private final IdentityProviders providers;
   private final DomainVerifier domains;
   private final Envelope envelope;
@@ -66,10 +67,11 @@ public final class OrganisationRoutes implements RouteModule {
   private final List<String> trustedProxies;
   private final Clock clock;
 
-  public OrganisationRoutes(Organisations organisations, IdentityProviders providers, DomainVerifier domains,
-                            Envelope envelope, SecurityEvents events, String publicUrl, boolean allowHttpIssuers,
-                            List<String> trustedProxies, Clock clock) {
+  public OrganisationRoutes(Organisations organisations, ProviderChanges changes, IdentityProviders providers,
+                            DomainVerifier domains, Envelope envelope, SecurityEvents events, String publicUrl,
+                            boolean allowHttpIssuers, List<String> trustedProxies, Clock clock) {
     this.organisations = organisations;
+    this.changes = changes;
     this.providers = providers;
     this.domains = domains;
     this.envelope = envelope;
@@ -151,7 +153,7 @@ public final class OrganisationRoutes implements RouteModule {
     Organisation org = ctx.get(ORG);
     byte[] token = new byte[16];
     VertxContextPRNG.current(ctx.vertx()).nextBytes(token);
-    organisations.addDomain(org.id(), domain, HexFormat.of().formatHex(token))
+    changes.addDomain(org, domain, HexFormat.of().formatHex(token))
         .compose(added -> added.isPresent() ? Future.succeededFuture(added.get())
             : Future.failedFuture(Problem.conflict("domain_exists", "The organisation already has this domain.")
                 .with("field", "domain")))
@@ -177,7 +179,7 @@ public final class OrganisationRoutes implements RouteModule {
           return domains.verify(found.get())
               .recover(err -> Future.failedFuture(new Problem(503, "dns_unavailable", "Service unavailable",
                   "DNS did not answer. Try again in a moment.").header("Retry-After", "10")))
-              .compose(ok -> ok ? organisations.markVerified(org.id(), domain)
+              .compose(ok -> ok ? changes.markVerified(org, domain)
                   .recover(err -> Future.failedFuture(Database.isUniqueViolation(err)
                       ? Problem.conflict("domain_taken", "Another organisation has already verified this domain.") : err))
                   .map(marked -> {
@@ -204,7 +206,7 @@ public final class OrganisationRoutes implements RouteModule {
             return Future.failedFuture(Problem.conflict("last_sso_domain",
                 "SSO is on and this is its only verified domain. Switch SSO off first."));
           }
-          return organisations.removeDomain(org.id(), domain);
+          return changes.removeDomain(org, domain);
         })
         .onSuccess(removed -> {
           if (!removed) {
@@ -219,12 +221,14 @@ public final class OrganisationRoutes implements RouteModule {
   }
 
   /**
-   * {@code PUT /api/orgs/{slug}/sso {issuer, clientId, clientSecret?, enabled}}. The secret is kept
-   * when omitted and removed when empty; it is sealed before it is stored and never shown again.
-   * Switching on needs a verified domain and a provider that answers discovery now.
+   * {@code PUT /api/orgs/{slug}/sso {issuer, clientId, clientSecret?, enabled, carryOverMembers?}}.
+   * The secret is kept when omitted and removed when empty; it is sealed before it is stored and
+   * never shown again. Switching on needs a verified domain and a provider that answers discovery
+   * now. With a new issuer, {@code carryOverMembers: true} lets it take over the members the old one
+   * made ({@link SsoIdentities}); every change is told to every member ({@link ProviderChanges}).
    */
   private void updateSso(RoutingContext ctx) {
-    JsonBody body = JsonBody.read(ctx, "issuer", "clientId", "clientSecret", "enabled");
+    JsonBody body = JsonBody.read(ctx, "issuer", "clientId", "clientSecret", "enabled", "carryOverMembers");
     String issuer = issuer(body.requiredString("issuer", MAX_ISSUER));
     String clientId = body.requiredString("clientId", MAX_CLIENT_ID).strip();
     if (clientId.isEmpty() || clientId.chars().anyMatch(Character::isISOControl)) {
@@ -235,6 +239,7 @@ public final class OrganisationRoutes implements RouteModule {
     if (enabled == null) {
       throw Problem.invalidField("enabled", "'enabled' is required.");
     }
+    boolean carryOver = Boolean.TRUE.equals(body.optionalBoolean("carryOverMembers"));
     Organisation org = ctx.get(ORG);
     String sealed = secret == null ? org.sealedSecret()
         : secret.isEmpty() ? null : envelope.seal(secret, org.secretContext());
@@ -253,7 +258,7 @@ public final class OrganisationRoutes implements RouteModule {
           })
           .mapEmpty();
     });
-    ready.compose(v -> organisations.updateSso(org.id(), issuer, clientId, sealed, enabled))
+    ready.compose(v -> changes.updateSso(org, issuer, clientId, sealed, enabled, carryOver))
         .compose(updated -> {
           providers.evict(org.id());
           events.recordBestEffort(SessionUser.id(ctx), SSO_UPDATED, client(ctx), new JsonObject().put("organisation", org.name())

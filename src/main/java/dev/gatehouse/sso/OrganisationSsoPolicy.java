@@ -17,10 +17,12 @@ import java.util.UUID;
 public final class OrganisationSsoPolicy implements SsoPolicy {
 
   private final Organisations organisations;
+  private final SsoIdentities identities;
   private final SsoLinks links;
 
-  public OrganisationSsoPolicy(Organisations organisations, SsoLinks links) {
+  public OrganisationSsoPolicy(Organisations organisations, SsoIdentities identities, SsoLinks links) {
     this.organisations = organisations;
+    this.identities = identities;
     this.links = links;
   }
 
@@ -31,5 +33,11 @@ public final class OrganisationSsoPolicy implements SsoPolicy {
     }
     return organisations.ssoRequiredFor(userId)
         .map(found -> found.map(required -> SsoSignIn.startUrl(required.slug(), required.email())));
+  }
+
+  /** An account without a password confirms it's them at the provider that holds its identity (docs/security.md 25). */
+  @Override
+  public Future<Optional<String>> reauthenticationUrl(UUID userId) {
+    return identities.reauthenticatesAt(userId).map(slug -> slug.map(SsoReauthentication::startUrl));
   }
 }

@@ -49,10 +49,26 @@ public final class Organisations {
       WHERE organisation_id = $1 AND domain = $2 AND verified_at IS NULL
       RETURNING domain, verification_token, verified_at""";
   private static final String REMOVE_DOMAIN = "DELETE FROM organisation_domains WHERE organisation_id = $1 AND domain = $2";
+  // The row is locked and its old provider answered with the new one, so that what changed is judged on
+  // the row as it was, not as a request read it earlier. A new issuer records the one it replaced only
+  // when the owner carries the members over ($6); any other change of the issuer forgets it.
   private static final String UPDATE_SSO = """
-      UPDATE organisations SET sso_issuer = $2, sso_client_id = $3, sso_client_secret = $4, sso_enabled = $5,
+      UPDATE organisations o SET sso_issuer = $2, sso_client_id = $3, sso_client_secret = $4, sso_enabled = $5,
+        sso_carry_over_from = CASE
+          WHEN rtrim(old.sso_issuer, '/') IS NOT DISTINCT FROM rtrim($2, '/') THEN old.sso_carry_over_from
+          WHEN $6 THEN old.sso_issuer END,
         updated_at = now()
-      WHERE id = $1 RETURNING id, slug, name, sso_issuer, sso_client_id, sso_client_secret, sso_enabled""";
+      FROM (SELECT id, sso_issuer, sso_client_id, sso_client_secret, sso_enabled, sso_carry_over_from
+            FROM organisations WHERE id = $1 FOR UPDATE) old
+      WHERE o.id = old.id
+      RETURNING o.id, o.slug, o.name, o.sso_issuer, o.sso_client_id, o.sso_client_secret, o.sso_enabled,
+        o.sso_carry_over_from, old.sso_issuer AS old_issuer, old.sso_client_id AS old_client_id,
+        old.sso_client_secret AS old_client_secret, old.sso_enabled AS old_enabled""";
+  private static final String MEMBER_IDS = "SELECT user_id FROM organisation_members WHERE organisation_id = $1";
+  // FOR SHARE waits for a change of the provider being written, then reads it.
+  private static final String STILL_USES = """
+      SELECT 1 FROM organisations WHERE id = $1 AND sso_enabled AND sso_issuer = $2 AND sso_client_id = $3 FOR SHARE""";
+  private static final String CARRY_OVER = "SELECT name, sso_carry_over_from FROM organisations WHERE id = $1";
   private static final String RENAME = "UPDATE organisations SET name = $2, updated_at = now() WHERE id = $1";
   /** Only verified domains of organisations with SSO on: what discovery and sign-in go by. */
   private static final String SSO_BY_DOMAIN = "SELECT " + COLUMNS + """
@@ -139,33 +155,76 @@ public final class Organisations {
         .map(rows -> first(rows).map(OrganisationDomain::from));
   }
 
-  /** Adds a pending claim; empty when the organisation already claims that domain. */
-  public Future<Optional<OrganisationDomain>> addDomain(UUID organisation, String domain, String token) {
-    return pool.preparedQuery(ADD_DOMAIN).execute(Tuple.of(organisation, domain, token))
+  /** Adds a pending claim, on {@code db}; empty when the organisation already claims that domain. */
+  Future<Optional<OrganisationDomain>> addDomain(SqlClient db, UUID organisation, String domain, String token) {
+    return db.preparedQuery(ADD_DOMAIN).execute(Tuple.of(organisation, domain, token))
         .map(rows -> first(rows).map(OrganisationDomain::from));
   }
 
   /**
-   * Marks a pending claim verified; empty when it was not pending. Fails with a unique violation
-   * when another organisation verified the domain first.
+   * Marks a pending claim verified, on {@code db}; empty when it was not pending. Fails with a
+   * unique violation when another organisation verified the domain first.
    */
-  public Future<Optional<OrganisationDomain>> markVerified(UUID organisation, String domain) {
-    return pool.preparedQuery(MARK_VERIFIED).execute(Tuple.of(organisation, domain))
+  Future<Optional<OrganisationDomain>> markVerified(SqlClient db, UUID organisation, String domain) {
+    return db.preparedQuery(MARK_VERIFIED).execute(Tuple.of(organisation, domain))
         .map(rows -> first(rows).map(OrganisationDomain::from));
   }
 
-  public Future<Boolean> removeDomain(UUID organisation, String domain) {
-    return pool.preparedQuery(REMOVE_DOMAIN).execute(Tuple.of(organisation, domain)).map(rows -> rows.rowCount() > 0);
+  Future<Boolean> removeDomain(SqlClient db, UUID organisation, String domain) {
+    return db.preparedQuery(REMOVE_DOMAIN).execute(Tuple.of(organisation, domain)).map(rows -> rows.rowCount() > 0);
   }
 
   public Future<Boolean> hasVerifiedDomain(UUID organisation, String domain) {
     return pool.preparedQuery(HAS_VERIFIED_DOMAIN).execute(Tuple.of(organisation, domain)).map(rows -> rows.size() > 0);
   }
 
-  public Future<Organisation> updateSso(UUID organisation, String issuer, String clientId, String sealedSecret,
-                                        boolean enabled) {
-    return pool.preparedQuery(UPDATE_SSO).execute(Tuple.of(organisation, issuer, clientId, sealedSecret, enabled))
-        .map(rows -> Organisation.from(rows.iterator().next()));
+  /** An organisation's provider as it was before a change, and as it is now. */
+  record ProviderUpdate(Organisation before, Organisation after) {
+  }
+
+  /**
+   * Sets the provider on {@code db} (the caller's transaction); {@code carryOver} matters only when
+   * the issuer changes: the new one may then take over the old one's members ({@link #carryOverFrom}).
+   */
+  Future<ProviderUpdate> updateSso(SqlClient db, UUID organisation, String issuer, String clientId, String sealedSecret,
+                                   boolean enabled, boolean carryOver) {
+    return db.preparedQuery(UPDATE_SSO)
+        .execute(Tuple.from(new Object[] {organisation, issuer, clientId, sealedSecret, enabled, carryOver}))
+        .map(rows -> {
+          Row row = rows.iterator().next();
+          Organisation after = Organisation.from(row);
+          return new ProviderUpdate(new Organisation(after.id(), after.slug(), after.name(), row.getString("old_issuer"),
+              row.getString("old_client_id"), row.getString("old_client_secret"), row.getBoolean("old_enabled")), after);
+        });
+  }
+
+  /** Every member's id, read on {@code db}. */
+  Future<List<UUID>> memberIds(SqlClient db, UUID organisation) {
+    return db.preparedQuery(MEMBER_IDS).execute(Tuple.of(organisation)).map(rows -> {
+      List<UUID> ids = new ArrayList<>();
+      rows.forEach(row -> ids.add(row.getUUID("user_id")));
+      return ids;
+    });
+  }
+
+  /**
+   * Whether the organisation still signs in through this issuer and client; waits for a change of
+   * its provider that is being written, so that a sign-in finishing meanwhile sees its outcome.
+   */
+  Future<Boolean> stillUses(Organisation org) {
+    return pool.preparedQuery(STILL_USES).execute(Tuple.of(org.id(), org.issuer(), org.clientId()))
+        .map(rows -> rows.size() > 0);
+  }
+
+  /** The organisation's name and the issuer whose members its current one may take over, if the owner said so. */
+  record CarryOver(String organisationName, Optional<String> from) {
+  }
+
+  Future<CarryOver> carryOverFrom(SqlClient db, UUID organisation) {
+    return db.preparedQuery(CARRY_OVER).execute(Tuple.of(organisation)).map(rows -> {
+      Row row = rows.iterator().next();
+      return new CarryOver(row.getString("name"), Optional.ofNullable(row.getString("sso_carry_over_from")));
+    });
   }
 
   public Future<Void> rename(UUID organisation, String name) {

@@ -1,8 +1,9 @@
 package dev.gatehouse.sso;
 
 /**
- * Why an SSO sign-in did not go through. The {@code code} is what the browser is sent back to the
- * sign-in page with ({@code /signin?sso_error=code}); the reason is for the log and must never hold
+ * Why an SSO sign-in (or re-authentication) did not go through. The {@code code} is what the
+ * browser is sent back with ({@code /signin?sso_error=code}, or {@code /account?sso_error=code}
+ * while the session is still signed in); the reason is for the log and must never hold
  * an authorization code, a token, a state or a secret.
  */
 final class SsoFailure extends RuntimeException {
@@ -27,6 +28,12 @@ final class SsoFailure extends RuntimeException {
   static final String EMAIL_OUTSIDE_DOMAINS = "sso_email_outside_domains";
   /** The address belongs to an account that is bound to another identity (or signs in another way): nothing linked. */
   static final String ACCOUNT_CONFLICT = "sso_account_conflict";
+  /** A re-authentication (sudo) whose ID token shows no sign-in since it started ({@code auth_time}). */
+  static final String NOT_FRESH = "sso_not_fresh";
+  /** A re-authentication (sudo) by an identity that is not the one bound to the signed-in account. */
+  static final String IDENTITY_MISMATCH = "sso_identity_mismatch";
+  /** The organisation switched to another provider (or off) while the sign-in waited for the old one. */
+  static final String PROVIDER_CHANGED = "sso_provider_changed";
   /** The provider cannot be reached, or its discovery document is unusable. */
   static final String UNAVAILABLE = "sso_unavailable";
   /** Anything else (our database, a bug): logged as an error. */

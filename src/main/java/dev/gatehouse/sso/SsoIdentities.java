@@ -27,8 +27,10 @@ import java.util.UUID;
  *   <li>an address whose account has a password is linked only after that account proves itself
  *       (password, and its second factor) in the same browser ({@link SsoLinks});
  *   <li>an address whose account has no password is taken over only when that account is the
- *       organisation's own (a member from before identities were kept, or bound only under this
- *       organisation's previous issuer); otherwise the sign-in is refused.
+ *       organisation's own: a member from before identities were kept, or one bound under the issuer
+ *       this organisation's current one replaced, when its owner carried the members over while
+ *       changing the issuer (docs/security.md 35); the account's log then says so. A new issuer
+ *       alone takes over nothing. Otherwise the sign-in is refused.
  * </ul>
  */
 public final class SsoIdentities {
@@ -46,6 +48,11 @@ public final class SsoIdentities {
       INSERT INTO sso_identities (organisation_id, issuer, subject, user_id, email) VALUES ($1, $2, $3, $4, $5)
       ON CONFLICT (organisation_id, issuer, subject) DO NOTHING RETURNING user_id""";
   private static final String OF_USER = "SELECT organisation_id, issuer FROM sso_identities WHERE user_id = $1";
+  private static final String BOUND_IN = "SELECT 1 FROM sso_identities WHERE user_id = $1 AND organisation_id = $2 LIMIT 1";
+  // Where an account without a password re-authenticates: the provider that vouched for it last, while SSO is on.
+  private static final String REAUTHENTICATES_AT = """
+      SELECT o.slug FROM sso_identities i JOIN organisations o ON o.id = i.organisation_id
+      WHERE i.user_id = $1 AND o.sso_enabled ORDER BY i.last_used_at DESC LIMIT 1""";
 
   /** Whom the provider vouched for: its name for them, and what it says about them now. */
   public record Vouched(UUID organisation, String issuer, String subject, String email, String name) {
@@ -92,6 +99,22 @@ public final class SsoIdentities {
             : create(tx, who))));
   }
 
+  /** The account this identity is bound to, if any; binds nothing. */
+  Future<Optional<UUID>> boundUser(Vouched who) {
+    return find(pool, who);
+  }
+
+  /** Whether the account has an identity at this organisation's provider (under any issuer). */
+  Future<Boolean> isBound(UUID user, UUID organisation) {
+    return pool.preparedQuery(BOUND_IN).execute(Tuple.of(user, organisation)).map(rows -> rows.size() > 0);
+  }
+
+  /** The slug of the organisation whose provider the account re-authenticates at, if it has one with SSO on. */
+  Future<Optional<String>> reauthenticatesAt(UUID user) {
+    return pool.preparedQuery(REAUTHENTICATES_AT).execute(Tuple.of(user))
+        .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(rows.iterator().next().getString("slug")));
+  }
+
   /**
    * Binds a waiting link's identity to the account that has just proved itself, makes it a member
    * and writes {@link #LINKED} to its security log, in one transaction.
@@ -120,16 +143,33 @@ public final class SsoIdentities {
       return Future.succeededFuture(new ProveFirst(account.id(), who));
     }
     return boundTo(tx, account.id()).compose(bound -> {
-      Future<Boolean> ours = bound.isEmpty()
-          // Made by this organisation's SSO before identities were kept.
-          ? organisations.isMember(tx, who.organisation(), account.id())
-          // Bound only under this organisation's earlier issuer: the organisation moved to another provider.
-          : Future.succeededFuture(bound.stream().allMatch(b -> b.organisation().equals(who.organisation())
-              && !b.issuer().equals(who.issuer())));
-      return ours.compose(adopt -> adopt
-          ? bind(tx, who, account.id()).compose(v -> signIn(tx, who, account.id(), false))
-          : Future.succeededFuture(new Refused("the address belongs to an account bound to another identity")));
+      if (bound.isEmpty()) {
+        // Made by this organisation's SSO before identities were kept.
+        return organisations.isMember(tx, who.organisation(), account.id()).compose(member -> member
+            ? bind(tx, who, account.id()).compose(v -> signIn(tx, who, account.id(), false))
+            : refused());
+      }
+      return organisations.carryOverFrom(tx, who.organisation()).compose(carry -> {
+        // Only this organisation's own account, bound under the issuer the owner carried its members over from,
+        // and not under the current one (a subject of this provider holds it already).
+        boolean carried = carry.from().isPresent()
+            && bound.stream().allMatch(b -> b.organisation().equals(who.organisation())
+                && !Organisation.sameIssuer(b.issuer(), who.issuer()))
+            && bound.stream().anyMatch(b -> Organisation.sameIssuer(b.issuer(), carry.from().get()));
+        if (!carried) {
+          return refused();
+        }
+        return bind(tx, who, account.id())
+            .compose(v -> events.recordIn(tx, account.id(), LINKED, null, new JsonObject()
+                .put("organisation", carry.organisationName()).put("email", who.email())
+                .put("carriedOverFrom", carry.from().get())))
+            .compose(v -> signIn(tx, who, account.id(), false));
+      });
     });
+  }
+
+  private static Future<Outcome> refused() {
+    return Future.succeededFuture(new Refused("the address belongs to an account bound to another identity"));
   }
 
   private Future<Outcome> signIn(SqlClient tx, Vouched who, UUID user, boolean created) {

@@ -28,6 +28,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 
 /**
@@ -49,6 +51,7 @@ public final class SsoSignIn implements RouteModule {
   private static final String SCOPES = "openid email profile";
   private static final String SIGNED_IN_LANDING = "/account";
   private static final String FAILURE_LANDING = "/signin?sso_error=";
+  private static final String SIGNED_IN_FAILURE_LANDING = "/account?sso_error=";
   private static final int MAX_NAME = 100;
 
   private final Organisations organisations;
@@ -60,9 +63,12 @@ public final class SsoSignIn implements RouteModule {
   private final List<String> trustedProxies;
   private final Clock clock;
   private final Metrics metrics;
+  private final Vouching vouching;
+  private final SsoReauthentication reauthentication;
 
   public SsoSignIn(Organisations organisations, SsoIdentities identities, SsoLinks links, IdentityProviders providers,
-                   SecurityEvents events, String publicUrl, List<String> trustedProxies, Clock clock, Metrics metrics) {
+                   Accounts accounts, SecurityEvents events, String publicUrl, List<String> trustedProxies, Clock clock,
+                   Metrics metrics) {
     this.organisations = organisations;
     this.identities = identities;
     this.links = links;
@@ -72,11 +78,14 @@ public final class SsoSignIn implements RouteModule {
     this.trustedProxies = trustedProxies;
     this.clock = clock;
     this.metrics = metrics;
+    this.vouching = new Vouching(organisations, providers, this.publicUrl, clock);
+    this.reauthentication = new SsoReauthentication(accounts, identities, vouching, events, clock);
   }
 
   @Override
   public void mount(Router router) {
     router.post("/sso/:slug/start").handler(this::start);
+    router.post("/sso/:slug/reauthenticate").handler(SessionUser.required(clock)).handler(this::reauthenticate);
     router.get("/sso/:slug/start").handler(this::startPage);
     router.get("/sso/:slug/callback").handler(this::callback);
     router.get("/api/sso/discover").handler(this::discover);
@@ -101,12 +110,28 @@ public final class SsoSignIn implements RouteModule {
    */
   private void start(RoutingContext ctx) {
     JsonBody.read(ctx);
+    Map<String, String> hint = new LinkedHashMap<>();
+    Accounts.normaliseEmail(ctx.queryParams().get("login_hint")).ifPresent(email -> hint.put("login_hint", email));
+    begin(ctx, org -> Future.succeededFuture(hint), null);
+  }
+
+  /** {@code POST /sso/{slug}/reauthenticate}: sudo for an account without a password ({@link SsoReauthentication}). */
+  private void reauthenticate(RoutingContext ctx) {
+    JsonBody.read(ctx);
+    begin(ctx, org -> reauthentication.start(ctx, org), SessionUser.id(ctx));
+  }
+
+  /**
+   * Starts the authorization code flow at the organisation's provider with state, nonce and PKCE,
+   * kept in the session; {@code parameters} adds to the request (a login hint, or what a
+   * re-authentication asks for), {@code sudoFor} marks a re-authentication of that account.
+   */
+  private void begin(RoutingContext ctx, Function<Organisation, Future<Map<String, String>>> parameters, UUID sudoFor) {
     String slug = ctx.pathParam("slug");
-    Optional<String> hint = Accounts.normaliseEmail(ctx.queryParams().get("login_hint"));
     enabledOrganisation(slug)
-        .compose(org -> providers.of(org).map(provider -> {
+        .compose(org -> parameters.apply(org).compose(extra -> providers.of(org).map(provider -> {
           SsoFlow flow = new SsoFlow(org.id(), org.slug(), random(ctx, 32), random(ctx, 32), random(ctx, 32),
-              clock.millis());
+              clock.millis(), sudoFor);
           Map<String, String> request = new LinkedHashMap<>();
           request.put("response_type", "code");
           request.put("client_id", provider.clientId());
@@ -116,11 +141,11 @@ public final class SsoSignIn implements RouteModule {
           request.put("nonce", flow.nonce());
           request.put("code_challenge", s256(flow.codeVerifier()));
           request.put("code_challenge_method", "S256");
-          hint.ifPresent(email -> request.put("login_hint", email));
-          // One sign-in at a time per session: starting again replaces (and so cancels) the last one.
+          request.putAll(extra);
+          // One flow at a time per session: starting again replaces (and so cancels) the last one.
           SessionUser.begin(ctx).put(SsoFlow.SESSION_KEY, flow.encode());
           return provider.authorizeUrl(request);
-        }))
+        })))
         .compose(url -> SessionUser.save(ctx).map(url))
         .onSuccess(url -> ctx.response().putHeader("Cache-Control", "no-store")
             .putHeader("Content-Type", "application/json").end(new JsonObject().put("location", url).encode()))
@@ -134,6 +159,9 @@ public final class SsoSignIn implements RouteModule {
   }
 
   private static Throwable refusedStart(String slug, Throwable err) {
+    if (err instanceof Problem) {
+      return err;
+    }
     if (!(err instanceof SsoFailure failure)) {
       if (!Database.isUnavailable(err)) {
         LOG.error("SSO sign-in via {} could not start", printable(slug, 40), err);
@@ -178,11 +206,11 @@ public final class SsoSignIn implements RouteModule {
           if (!org.id().equals(flow.organisation())) {
             return Future.failedFuture(new SsoFailure(SsoFailure.STATE_INVALID, "the organisation changed during sign-in"));
           }
-          return providers.of(org)
-              .compose(provider -> exchange(provider, org, code, flow)
-                  .compose(claims -> member(org, claims).map(person -> new SsoIdentities.Vouched(org.id(),
-                      provider.issuer(), (String) claims.getValue("sub"), person.email(), person.name()))))
-              .compose(identities::resolve)
+          if (flow.sudoFor() != null) {
+            return reauthentication.finish(ctx, org, code, flow, client);
+          }
+          return vouching.check(org, code, flow)
+              .compose(answer -> identities.resolve(answer.who()))
               .compose(outcome -> {
                 if (outcome instanceof SsoIdentities.ProveFirst proveFirst) {
                   return links.await(ctx, org, proveFirst, client);
@@ -191,9 +219,11 @@ public final class SsoSignIn implements RouteModule {
                   return Future.failedFuture(new SsoFailure(SsoFailure.ACCOUNT_CONFLICT, refused.reason()));
                 }
                 SsoIdentities.SignIn signIn = (SsoIdentities.SignIn) outcome;
-                SessionUser.signInThroughSso(ctx, signIn.user(), clock);
+                SessionUser.signInThroughSso(ctx, signIn.user(), org.id(), clock);
                 // Written before the redirect; a session ended meanwhile (signed out elsewhere) fails here.
-                return SessionUser.save(ctx).compose(v -> record(signIn, org, client)).map(SIGNED_IN_LANDING);
+                return SessionUser.save(ctx)
+                    .compose(v -> stillVouched(ctx, org))
+                    .compose(v -> record(signIn, org, client)).map(SIGNED_IN_LANDING);
               });
         })
         .onSuccess(landing -> {
@@ -212,47 +242,21 @@ public final class SsoSignIn implements RouteModule {
     metrics.signIn(Metrics.SSO, fail(ctx, slug, err));
   }
 
-  /** Exchanges the code (with our PKCE verifier) for the ID token, and checks it in full. */
-  private Future<JsonObject> exchange(IdentityProviders.Provider provider, Organisation org, String code, SsoFlow flow) {
-    return providers.exchange(provider, org.id(), code, callbackUrl(publicUrl, org.slug()), flow.codeVerifier())
-        .recover(err -> {
-          if (err instanceof SsoFailure) {
-            return Future.failedFuture(err);
-          }
-          if (IdentityProviders.unreachable(err)) {
-            return Future.failedFuture(new SsoFailure(SsoFailure.UNAVAILABLE, "the token endpoint could not be used: "
-                + IdentityProviders.describe(err)));
-          }
-          String message = redact(String.valueOf(err.getMessage()), code, flow);
-          return Future.failedFuture(new SsoFailure(SsoFailure.EXCHANGE_FAILED, "the provider refused the code: " + message));
-        })
-        .map(claims -> {
-          IdTokenCheck.verify(claims, provider.issuer(), provider.clientId(), flow.nonce(), clock.millis() / 1000);
-          return claims;
-        });
-  }
-
-  /** What the provider says about whom it vouched for: a verified email at one of the organisation's verified domains. */
-  private record Person(String email, String name) {
-  }
-
-  private Future<Person> member(Organisation org, JsonObject claims) {
-    Object raw = claims.getValue("email");
-    Optional<String> email = raw instanceof String s ? Accounts.normaliseEmail(s) : Optional.empty();
-    if (email.isEmpty()) {
-      return Future.failedFuture(new SsoFailure(SsoFailure.EMAIL_UNVERIFIED, "the ID token carries no usable email"));
-    }
-    if (!IdTokenCheck.emailVerified(claims)) {
-      return Future.failedFuture(new SsoFailure(SsoFailure.EMAIL_UNVERIFIED, "the provider does not say the email is verified"));
-    }
-    Optional<String> domain = EmailDomain.of(email.get());
-    if (domain.isEmpty()) {
-      return Future.failedFuture(new SsoFailure(SsoFailure.EMAIL_OUTSIDE_DOMAINS, "the email has no usable domain"));
-    }
-    Person person = new Person(email.get(), displayName(claims, email.get()));
-    return organisations.hasVerifiedDomain(org.id(), domain.get()).compose(ours -> ours ? Future.succeededFuture(person)
-        : Future.failedFuture(new SsoFailure(SsoFailure.EMAIL_OUTSIDE_DOMAINS,
-            "the email's domain " + domain.get() + " is not a verified domain of the organisation")));
+  /**
+   * The organisation's provider may have changed while this sign-in waited for it (a provider can
+   * hold its answer back): the change ended the sessions the old provider had made, but not this one,
+   * saved afterwards. Asked once it is saved, so that either the change's statement finds the session
+   * or this finds the change (docs/security.md 35); then the session ends here.
+   */
+  private Future<Void> stillVouched(RoutingContext ctx, Organisation org) {
+    return organisations.stillUses(org).compose(same -> {
+      if (same) {
+        return Future.succeededFuture();
+      }
+      SessionUser.signOut(ctx);
+      return Future.failedFuture(new SsoFailure(SsoFailure.PROVIDER_CHANGED,
+          "the organisation's provider changed while the sign-in waited for it"));
+    });
   }
 
   /** Writes the security events one after the other, so the log reads in the order things happened. */
@@ -327,8 +331,10 @@ public final class SsoSignIn implements RouteModule {
       LOG.error("SSO sign-in via {} failed", printable(slug, 40), err);
     }
     if (!ctx.response().ended()) {
+      // Whoever is still signed in here goes back to their account, told why; anyone else to the sign-in page.
+      String landing = (SessionUser.signedIn(ctx, clock).isPresent() ? SIGNED_IN_FAILURE_LANDING : FAILURE_LANDING) + code;
       // The flow taken out of the session stays taken on every node before the browser comes back.
-      SessionUser.save(ctx).onComplete(v -> redirect(ctx, FAILURE_LANDING + code));
+      SessionUser.save(ctx).onComplete(v -> redirect(ctx, landing));
     }
     return code;
   }

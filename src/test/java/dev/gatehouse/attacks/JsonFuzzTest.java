@@ -95,6 +95,7 @@ class JsonFuzzTest {
         new Route("PUT", "/api/orgs/fuzz", List.of("name"), () -> user.browser),
         new Route("POST", "/api/orgs/fuzz/domains", List.of("domain"), () -> user.browser),
         new Route("DELETE", "/api/orgs/fuzz/domains/other.example", List.of(), () -> user.browser),
+        new Route("POST", "/sso/fuzz/reauthenticate", List.of(), () -> user.browser),
         new Route("DELETE", "/api/me/sessions/" + java.util.UUID.randomUUID(), List.of(), () -> user.browser),
         // Last: wrong current passwords use up the sudo budget the sudo route above needs.
         new Route("PUT", "/api/me/password", List.of("currentPassword", "newPassword"), () -> user.browser));

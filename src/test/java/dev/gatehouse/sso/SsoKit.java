@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URLDecoder;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -69,10 +70,14 @@ public final class SsoKit implements AutoCloseable {
 
   /** An organisation with a verified domain; SSO switched on when asked. */
   public Org organisation(boolean ssoOn) {
+    return organisation(ssoOn, new MockOAuth2Server());
+  }
+
+  /** As {@link #organisation(boolean)}, with a provider of the test's making (not yet started). */
+  public Org organisation(boolean ssoOn, MockOAuth2Server provider) {
     String id = UUID.randomUUID().toString().substring(0, 8);
     String slug = "org-" + id;
     String domain = id + ".test";
-    MockOAuth2Server provider = new MockOAuth2Server();
     provider.start();
     providers.add(provider);
     Browser owner = server.browser();
@@ -102,6 +107,26 @@ public final class SsoKit implements AutoCloseable {
         .put("clientId", org.clientId()).put("clientSecret", org.clientSecret()).put("enabled", on)));
   }
 
+  /**
+   * The owner points the organisation at another issuer of its mock provider: to Gatehouse a new
+   * provider (its own issuer, keys and subjects). {@code carryOverMembers} is sent when not null.
+   */
+  public Response changeIssuer(Org org, String issuerId, Boolean carryOverMembers) {
+    JsonObject body = new JsonObject().put("issuer", org.provider().issuerUrl(issuerId).toString())
+        .put("clientId", org.clientId()).put("enabled", true);
+    if (carryOverMembers != null) {
+      body.put("carryOverMembers", carryOverMembers);
+    }
+    return org.owner().put("/api/orgs/" + org.slug() + "/sso", body);
+  }
+
+  /** A whole sign-in through the organisation's provider as it is configured now, issuer {@code issuerId}. */
+  public Response signInAt(Browser browser, Org org, String issuerId, String email, String subject) {
+    URI back = authorize(browser, org);
+    org.provider().enqueueCallback(new DefaultOAuth2TokenCallback(issuerId, subject, "JWT", null, vouched(email), 3600));
+    return browser.get(pathAndQuery(back));
+  }
+
   /** Starts SSO as the web app does: a POST with the CSRF token, answered with where the provider is. */
   public static Response start(Browser browser, String slug) {
     return browser.post("/sso/" + slug + "/start", new JsonObject());
@@ -112,7 +137,52 @@ public final class SsoKit implements AutoCloseable {
    * the URI the provider sends the browser back to, with code and state. The callback is not called.
    */
   public URI authorize(Browser browser, Org org) {
-    Response start = start(browser, org.slug());
+    return authorizeFrom(browser, org, start(browser, org.slug()));
+  }
+
+  /**
+   * Sudo for an account without a password, as the web app asks for it: {@code POST /api/me/sudo}
+   * names the start, which answers where the provider is. Asked for a fresh sign-in
+   * ({@code prompt=login}), mock-oauth2-server shows its login page instead of answering at once;
+   * the person signs in there as {@code subject} (the provider's login form, whose claims go into
+   * the ID token), and the URI the provider sends the browser back to is answered. The callback is
+   * not called: {@link #callback(Browser, Org, URI, String, Map, long)} with the same subject and claims.
+   */
+  public URI reauthenticate(Browser browser, Org org, String subject, Map<String, Object> claims) {
+    Response sudo = browser.post("/api/me/sudo", new JsonObject());
+    assertEquals(403, sudo.status(), sudo.toString());
+    assertEquals("sso_reauthentication_required", sudo.code());
+    Response start = browser.post(sudo.json().getString("ssoUrl"), new JsonObject());
+    assertEquals(200, start.status(), start.toString());
+    URI authorize = URI.create(start.json().getString("location"));
+    Map<String, String> query = query(authorize);
+    assertEquals("login", query.get("prompt"));
+    assertEquals("0", query.get("max_age"));
+    try {
+      HttpResponse<String> page = plain.send(HttpRequest.newBuilder(authorize).GET().build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, page.statusCode(), "the provider asks the person to sign in again");
+      String form = "username=" + URLEncoder.encode(subject, StandardCharsets.UTF_8)
+          + "&claims=" + URLEncoder.encode(new JsonObject(claims).encode(), StandardCharsets.UTF_8);
+      HttpResponse<String> signedIn = plain.send(HttpRequest.newBuilder(authorize)
+          .header("Content-Type", "application/x-www-form-urlencoded")
+          .POST(HttpRequest.BodyPublishers.ofString(form)).build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(302, signedIn.statusCode(), signedIn.body());
+      return URI.create(signedIn.headers().firstValue("Location").orElseThrow());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The whole re-authentication for the provider's person {@code subject}, answered with the callback's response. */
+  public Response reauthenticated(Browser browser, Org org, String subject, Map<String, Object> claims) {
+    return callback(browser, org, reauthenticate(browser, org, subject, claims), subject, claims, 3600);
+  }
+
+  private URI authorizeFrom(Browser browser, Org org, Response start) {
     assertEquals(200, start.status(), start.toString());
     URI authorize = URI.create(start.json().getString("location"));
     Map<String, String> query = query(authorize);
@@ -176,6 +246,13 @@ public final class SsoKit implements AutoCloseable {
     claims.put("email", email);
     claims.put("email_verified", true);
     claims.put("name", "Member " + email.substring(0, email.indexOf('@')));
+    return claims;
+  }
+
+  /** As {@link #vouched}, with the time the person signed in at the provider ({@code auth_time}, epoch seconds). */
+  public static Map<String, Object> vouched(String email, long authTime) {
+    Map<String, Object> claims = vouched(email);
+    claims.put("auth_time", authTime);
     return claims;
   }
 

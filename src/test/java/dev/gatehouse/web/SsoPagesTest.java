@@ -169,6 +169,49 @@ class SsoPagesTest extends BrowserTest {
   }
 
   @Test
+  void an_account_made_by_sso_confirms_its_you_by_signing_in_at_its_provider_again() {
+    Org org = kit.organisation(true);
+    String email = org.email("gil");
+    page.navigate("/signin");
+    button(page, "Sign in with SSO").click();
+    ssoField().fill(email);
+    providerSignsIn(org.provider(), org.slug(), email);
+    button(page, "Continue").click();
+    assertThat(page).hasURL(Pattern.compile("/account$"));
+
+    // A security setting asks who it is: no password to ask for, so the dialog offers the provider.
+    button(page, "Enable").click();
+    Locator dialog = Ui.dialog(page, Ui.CONFIRM_ITS_YOU);
+    assertThat(dialog).isVisible();
+    assertThat(dialog.getByLabel("Password")).hasCount(0);
+    screenshot("sso-confirm-its-you");
+    dialog.getByRole(AriaRole.BUTTON, new Locator.GetByRoleOptions().setName("Continue with " + org.name())).click();
+
+    // The provider asks the person to sign in again (its login page), and says when they did.
+    Locator username = page.locator("input[name=username]");
+    assertThat(username).isVisible();
+    String claims = new io.vertx.core.json.JsonObject(SsoKit.vouched(email, System.currentTimeMillis() / 1000)).encode();
+    providerSignsIn(org.provider(), org.slug(), email);
+    username.fill(SsoKit.subjectOf(email));
+    page.locator("textarea[name=claims]").fill(claims);
+    page.locator("input[type=submit]").click();
+
+    assertThat(page).hasURL(Pattern.compile("/account$"));
+    assertThat(page.getByText("Confirmed: you can change security settings for the next few minutes.")).isVisible();
+    screenshot("sso-confirmed");
+    button(page, "Enable").click();
+    assertThat(page).hasURL(Pattern.compile("/account/two-factor/setup$"));
+    assertThat(Ui.dialog(page, Ui.CONFIRM_ITS_YOU)).hasCount(0);
+
+    // A confirmation that did not count is said on the account page, and grants nothing.
+    page.navigate("/account?sso_error=sso_identity_mismatch");
+    assertThat(page.getByText("You signed in at your identity provider as someone else, so nothing was confirmed."))
+        .isVisible();
+    assertThat(page).hasURL(Pattern.compile("/account$"));
+    Ui.signOut(page);
+  }
+
+  @Test
   void sso_failures_are_explained_on_the_sign_in_page() {
     Org org = kit.organisation(true);
 
@@ -292,5 +335,16 @@ class SsoPagesTest extends BrowserTest {
     assertThat(section).containsText("sam@" + domain);
     assertThat(section).containsText("SSO only");
     screenshot("members");
+
+    // Another issuer, the members carried over on purpose; every member's log says the provider changed.
+    issuer.fill(provider.issuerUrl(slug + "-next").toString());
+    page.getByLabel("With a new issuer, members SSO made keep their accounts (matched by email)").check();
+    button(page, "Save SSO settings").click();
+    assertThat(issuer).hasValue(provider.issuerUrl(slug + "-next").toString());
+    assertThat(page.getByLabel("With a new issuer, members SSO made keep their accounts (matched by email)")).not().isChecked();
+    page.navigate("/account/security-log");
+    assertThat(page.getByText("Your organisation’s sign-in provider changed (issuer)")).isVisible();
+    assertThat(page.getByText("Your organisation’s sign-in domain " + domain + " verified")).isVisible();
+    screenshot("provider-changed-in-the-log");
   }
 }

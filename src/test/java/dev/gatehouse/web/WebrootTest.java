@@ -18,8 +18,13 @@ import org.junit.jupiter.api.Test;
 class WebrootTest {
 
   private static final Path WEBROOT = Path.of("webroot");
-  /** Issue 5 set 100 kB for sign-in, enrollment and recovery codes; sessions, password change and passkeys add their screens. */
-  private static final long BUDGET_BYTES = 128 * 1024;
+  /**
+   * Issue 5 set 100 kB for sign-in, enrollment and recovery codes; sessions, password change,
+   * passkeys and SSO re-authentication added their screens (130.6 KiB with all of them).
+   */
+  private static final long BUDGET_BYTES = 144 * 1024;
+  /** What a browser actually downloads: the server compresses every answer (gzip). */
+  private static final long GZIP_BUDGET_BYTES = 56 * 1024;
 
   private static List<Path> files() throws IOException {
     try (Stream<Path> walk = Files.walk(WEBROOT)) {
@@ -34,10 +39,23 @@ class WebrootTest {
   }
 
   @Test
-  void the_whole_app_is_under_128_KiB_uncompressed() throws IOException {
+  void the_whole_app_is_under_144_KiB_uncompressed() throws IOException {
     long total = 0;
     for (Path file : files()) total += Files.size(file);
     assertTrue(total < BUDGET_BYTES, "webroot/ is " + total + " bytes, budget " + BUDGET_BYTES);
+  }
+
+  @Test
+  void the_whole_app_is_under_56_KiB_as_sent_compressed() throws IOException {
+    long total = 0;
+    for (Path file : files()) {
+      java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+      try (java.util.zip.GZIPOutputStream gzip = new java.util.zip.GZIPOutputStream(out)) {
+        gzip.write(Files.readAllBytes(file));
+      }
+      total += out.size();
+    }
+    assertTrue(total < GZIP_BUDGET_BYTES, "webroot/ gzipped is " + total + " bytes, budget " + GZIP_BUDGET_BYTES);
   }
 
   @Test
