@@ -39,8 +39,13 @@ public final class LoginJourney {
   private final UserCycle users;
 
   public LoginJourney(LoadClient client, List<SeededUser> users) {
+    this(client, new UserCycle(users));
+  }
+
+  /** Journeys that share their users with others (no user signs in twice in a step across all of them). */
+  LoginJourney(LoadClient client, UserCycle users) {
     this.client = client;
-    this.users = new UserCycle(users);
+    this.users = users;
   }
 
   /** Journey {@code i}; answers 200 when it ended signed in, else the first status that was not expected (0: no answer). */
