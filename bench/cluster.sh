@@ -12,7 +12,7 @@
 #   bench/cluster.sh --measure    the figures of docs/scaling.md: one node against three behind nginx, turn about,
 #                                 sign-ins per server CPU-second; statements and CPU per step (about 6 minutes)
 #
-# CLUSTER_PROPS: -Dcluster.rate=8 -Dcluster.window=30 -Dcluster.warmup=45 -Dcluster.rounds=2 -Dcluster.nodes=3
+# CLUSTER_PROPS: -Dcluster.rate=4 -Dcluster.window=30 -Dcluster.warmup=45 -Dcluster.rounds=2 -Dcluster.nodes=3
 # GATEHOUSE_*: passed to every node (e.g. GATEHOUSE_HASH_THREADS). Sends traffic to 127.0.0.1 only.
 set -euo pipefail
 cd "$(dirname "$0")/.."

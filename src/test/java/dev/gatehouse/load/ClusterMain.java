@@ -51,7 +51,7 @@ public final class ClusterMain {
   static final Path WORK = Path.of("target/cluster");
   static final List<String> JVM = List.of("-Xmx256m", "-XX:+UseG1GC", "-XX:+ExitOnOutOfMemoryError",
       "-XX:SharedArchiveFile=gatehouse.jsa");
-  static final double RATE = dbl("cluster.rate", 8);
+  static final double RATE = dbl("cluster.rate", 4);
   static final double WINDOW = dbl("cluster.window", 30);
   static final double WARMUP = dbl("cluster.warmup", 45);
   static final int ROUNDS = Integer.getInteger("cluster.rounds", 2);
@@ -278,8 +278,10 @@ public final class ClusterMain {
     }
     int ok = run.count(200);
     if (ok != run.sent) {
-      throw new IllegalStateException(label + ": not every sign-in succeeded: " + run.statusSummary()
-          + (run.firstError == null ? "" : " " + run.firstError));
+      // Past what the machine gives the nodes (503 from a full hashing queue): the window is not a clean one.
+      say("  !! %s: not every sign-in succeeded: %s%s; lower -Dcluster.rate", label, run.statusSummary(),
+          run.firstError == null ? "" : " " + run.firstError);
+      results.add(label + ": NOT CLEAN, " + run.statusSummary());
     }
     if (print) {
       Map<String, Long> perNode = new LinkedHashMap<>();
