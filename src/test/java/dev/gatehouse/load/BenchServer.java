@@ -78,8 +78,13 @@ public final class BenchServer implements AutoCloseable {
   /** The same, in working directory {@code directory} (null: this process's). */
   public static BenchServer start(String label, List<String> jvmFlags, List<String> launch, Map<String, String> env,
                                   Path logDir, Path directory) throws IOException, InterruptedException {
-    int port = freePort();
-    int managementPort = freePort();
+    return start(label, jvmFlags, launch, env, logDir, directory, freePort(), freePort());
+  }
+
+  /** The same on given ports (a node restarted where its load balancer expects it). */
+  public static BenchServer start(String label, List<String> jvmFlags, List<String> launch, Map<String, String> env,
+                                  Path logDir, Path directory, int port, int managementPort)
+      throws IOException, InterruptedException {
     Path log = logDir.resolve("server-" + label + ".log");
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -143,7 +148,7 @@ public final class BenchServer implements AutoCloseable {
     return process.pid();
   }
 
-  double cpuSeconds() {
+  public double cpuSeconds() {
     return Proc.cpuSeconds(pid());
   }
 
@@ -174,7 +179,7 @@ public final class BenchServer implements AutoCloseable {
     }
   }
 
-  private static int freePort() throws IOException {
+  public static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       return s.getLocalPort();
     }

@@ -36,12 +36,26 @@ public final class LoadClient implements AutoCloseable {
   private final int port;
 
   public LoadClient(Vertx vertx, String host, int port, int connections) {
+    this(vertx, host, port, connections, true, null);
+  }
+
+  /**
+   * {@code keepAlive} false: a connection per request, as a browser's request behaves whose reused
+   * connection was closed by a reloading proxy (the browser resends it on a new one).
+   * {@code localAddress}: the address the client connects from (127.0.0.2, …: another client
+   * address on loopback), null for the system's choice.
+   */
+  public LoadClient(Vertx vertx, String host, int port, int connections, boolean keepAlive, String localAddress) {
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
     this.host = host;
     this.port = port;
-    this.http = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true)
-            .setConnectTimeout(5000).setIdleTimeout(60),
+    HttpClientOptions options = new HttpClientOptions().setKeepAlive(keepAlive).setTcpNoDelay(true)
+        .setConnectTimeout(5000).setIdleTimeout(60);
+    if (localAddress != null) {
+      options.setLocalAddress(localAddress);
+    }
+    this.http = vertx.createHttpClient(options,
         new PoolOptions().setHttp1MaxSize(connections).setMaxWaitQueueSize(-1));
   }
 
@@ -51,8 +65,8 @@ public final class LoadClient implements AutoCloseable {
     String xsrf;
   }
 
-  /** One answer: status, Retry-After (or null), body. */
-  public record Answer(int status, String retryAfter, Buffer body) {
+  /** One answer: status, Retry-After (or null), body, and the node nginx says served it (X-Gatehouse-Upstream, or null). */
+  public record Answer(int status, String retryAfter, Buffer body, String upstream) {
     public JsonObject json() {
       try {
         return body == null || body.length() == 0 ? new JsonObject() : body.toJsonObject();
@@ -97,8 +111,9 @@ public final class LoadClient implements AutoCloseable {
             }
           }
           String retryAfter = resp.getHeader("Retry-After");
+          String upstream = resp.getHeader("X-Gatehouse-Upstream");
           int status = resp.statusCode();
-          return resp.body().map(b -> new Answer(status, retryAfter, b));
+          return resp.body().map(b -> new Answer(status, retryAfter, b, upstream));
         });
   }
 
