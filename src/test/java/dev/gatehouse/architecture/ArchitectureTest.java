@@ -55,7 +55,8 @@ class ArchitectureTest {
   @Test
   void plumbing_imports_no_feature() {
     noClasses().that().resideInAnyPackage("dev.gatehouse.http..", "dev.gatehouse.db..", "dev.gatehouse.crypto..",
-            "dev.gatehouse.config..", "dev.gatehouse.session..", "dev.gatehouse.audit..", "dev.gatehouse.throttle..")
+            "dev.gatehouse.config..", "dev.gatehouse.session..", "dev.gatehouse.audit..", "dev.gatehouse.throttle..",
+            "dev.gatehouse.metrics..", "dev.gatehouse.logging..")
         .should().dependOnClassesThat().resideInAnyPackage("dev.gatehouse.account..", "dev.gatehouse.factor..",
             "dev.gatehouse.signin..", "dev.gatehouse.sso..")
         .check(classes);
