@@ -38,6 +38,7 @@ public final class SessionUser {
   static final String SSO_ORGANISATION = "ssoOrganisation";
   static final String PENDING_USER = "pendingUser";
   static final String PENDING_SINCE = "pendingSince";
+  static final String PENDING_EMAIL = "pendingEmail";
   static final String PENDING_FAILURES = "pendingFailures";
   static final String SUDO_UNTIL = "sudoUntil";
   static final String SUDO_PASSWORD_AT = "sudoPasswordAt";
@@ -47,7 +48,7 @@ public final class SessionUser {
   private static final String ENDED = SessionUser.class.getName() + ".ended";
 
   /** A password step waiting for its second step: whose, since when (epoch ms), wrong codes so far. */
-  public record Pending(UUID user, long since, int failures) {
+  public record Pending(UUID user, String email, long since, int failures) {
   }
 
   /** What the helpers need to know about the request's session handling. */
@@ -193,7 +194,8 @@ public final class SessionUser {
     ctx.session().put(SSO_ORGANISATION, organisation.toString());
   }
 
-  public static void startPending(RoutingContext ctx, UUID user, Clock clock) {
+  /** The password step is done, the second step owed; the email is kept for what follows the sign-in. */
+  public static void startPending(RoutingContext ctx, UUID user, String email, Clock clock) {
     Session session = ctx.session();
     session.remove(USER);
     session.remove(SIGNED_IN_AT);
@@ -203,6 +205,7 @@ public final class SessionUser {
     session.remove(SUDO_PASSWORD_AT);
     rotate(ctx);
     session.put(PENDING_USER, user.toString());
+    session.put(PENDING_EMAIL, email);
     session.put(PENDING_SINCE, clock.millis());
     session.put(PENDING_FAILURES, 0);
   }
@@ -221,6 +224,7 @@ public final class SessionUser {
 
   private static void removePending(Session session) {
     session.remove(PENDING_USER);
+    session.remove(PENDING_EMAIL);
     session.remove(PENDING_SINCE);
     session.remove(PENDING_FAILURES);
   }
@@ -234,7 +238,8 @@ public final class SessionUser {
     String user = session.get(PENDING_USER);
     long since = millis(session.get(PENDING_SINCE));
     return user == null || since == 0 ? Optional.empty()
-        : Optional.of(new Pending(UUID.fromString(user), since, (int) millis(session.get(PENDING_FAILURES))));
+        : Optional.of(new Pending(UUID.fromString(user), session.get(PENDING_EMAIL), since,
+            (int) millis(session.get(PENDING_FAILURES))));
   }
 
   /** Counts one more wrong code against the pending state; answers the count. */

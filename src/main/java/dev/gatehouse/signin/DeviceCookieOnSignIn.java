@@ -25,9 +25,13 @@ public final class DeviceCookieOnSignIn implements SignInHook {
   }
 
   @Override
-  public Future<Void> signedIn(RoutingContext ctx, UUID user, ClientInfo client) {
+  public Future<Void> signedIn(RoutingContext ctx, UUID user, String email, ClientInfo client) {
+    if (email != null) {
+      devices.issue(ctx, email);
+      return Future.succeededFuture();
+    }
     return accounts.byId(user).map(account -> {
-      account.map(Account::email).ifPresent(email -> devices.issue(ctx, email));
+      account.map(Account::email).ifPresent(found -> devices.issue(ctx, found));
       return (Void) null;
     }).recover(err -> {
       LOG.warn("No device cookie issued: {}", err.toString());

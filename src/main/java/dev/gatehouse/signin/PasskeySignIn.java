@@ -79,7 +79,7 @@ public final class PasskeySignIn implements RouteModule {
               new JsonObject().put("method", PasskeyFactor.METHOD).put("passwordless", true));
           // A completed sign-in, as after the password and the second step: the device cookie, a waiting SSO
           // link; then the session is stored before the answer, for the next request may reach another node.
-          return signedIn.signedIn(ctx, user, client).compose(v -> SessionUser.save(ctx));
+          return signedIn.signedIn(ctx, user, null, client).compose(v -> SessionUser.save(ctx));
         })
         .onSuccess(v -> {
           metrics.signIn(PasskeyFactor.METHOD, Metrics.SIGNED_IN);

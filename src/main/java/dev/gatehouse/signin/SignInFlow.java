@@ -132,10 +132,10 @@ public final class SignInFlow implements RouteModule {
       SessionUser.signIn(ctx, user.id(), "password", clock);
       metrics.sessionStarted(Metrics.PASSWORD);
       events.recordBestEffort(user.id(), SecurityEvents.SIGNED_IN, client, new JsonObject().put("method", "password"));
-      return signedIn.signedIn(ctx, user.id(), client)
+      return signedIn.signedIn(ctx, user.id(), user.email(), client)
           .map(new JsonObject().put("state", "signed_in").put("methods", new JsonArray()));
     }
-    SessionUser.startPending(ctx, user.id(), clock);
+    SessionUser.startPending(ctx, user.id(), user.email(), clock);
     return Future.succeededFuture(new JsonObject().put("state", "two_factor_required").put("methods", new JsonArray(methods)));
   }
 
@@ -165,7 +165,7 @@ public final class SignInFlow implements RouteModule {
           SessionUser.signIn(ctx, user, proof.method(), clock);
           metrics.sessionStarted(proof.method());
           // The sign-in event is in the statement that settled the code; what hangs on a completed sign-in follows.
-          signedIn.signedIn(ctx, user, ClientInfo.of(ctx))
+          signedIn.signedIn(ctx, user, pending.get().email(), ClientInfo.of(ctx))
               .compose(v -> SessionUser.save(ctx))
               .onSuccess(v -> ctx.json(new JsonObject().put("state", "signed_in").mergeIn(answer)))
               .onFailure(ctx::fail);

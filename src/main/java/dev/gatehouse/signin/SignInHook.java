@@ -15,17 +15,20 @@ import java.util.UUID;
  */
 public interface SignInHook {
 
-  /** Never fails the sign-in: a hook handles its own failures. */
-  Future<Void> signedIn(RoutingContext ctx, UUID user, ClientInfo client);
+  /**
+   * Never fails the sign-in: a hook handles its own failures. {@code email} is the account's, when
+   * the flow already has it (null otherwise: a hook that needs it looks it up).
+   */
+  Future<Void> signedIn(RoutingContext ctx, UUID user, String email, ClientInfo client);
 
-  SignInHook NONE = (ctx, user, client) -> Future.succeededFuture();
+  SignInHook NONE = (ctx, user, email, client) -> Future.succeededFuture();
 
   /** Runs the hooks one after the other, in order. */
   static SignInHook all(List<SignInHook> hooks) {
-    return (ctx, user, client) -> {
+    return (ctx, user, email, client) -> {
       Future<Void> chain = Future.succeededFuture();
       for (SignInHook hook : hooks) {
-        chain = chain.compose(v -> hook.signedIn(ctx, user, client));
+        chain = chain.compose(v -> hook.signedIn(ctx, user, email, client));
       }
       return chain;
     };

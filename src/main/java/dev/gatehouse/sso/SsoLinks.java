@@ -73,7 +73,7 @@ public final class SsoLinks implements RouteModule, SignInHook {
   }
 
   @Override
-  public Future<Void> signedIn(RoutingContext ctx, UUID user, ClientInfo client) {
+  public Future<Void> signedIn(RoutingContext ctx, UUID user, String email, ClientInfo client) {
     Optional<PendingLink> waiting = waiting(ctx);
     PendingLink.clear(ctx);
     if (waiting.isEmpty()) {
