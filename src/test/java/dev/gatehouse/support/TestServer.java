@@ -14,10 +14,12 @@ import java.time.Clock;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The real Gatehouse server for a test class: started on a free port against its own new database
- * in the test PostgreSQL, with the production defaults unless a test overrides a setting.
+ * The real Gatehouse server: started on a free port against its own new database in the test
+ * PostgreSQL, with the production defaults unless a test overrides a setting. A test class that
+ * shares one server among its tests registers a {@link ServerFixture}; this is for tests that start
+ * and stop servers themselves (several nodes on one database, restarts, a setting of their own).
  */
-public final class TestServer implements AutoCloseable {
+public final class TestServer implements RunningServer, AutoCloseable {
 
   private final Gatehouse app;
   private final String databaseUrl;
@@ -95,32 +97,37 @@ public final class TestServer implements AutoCloseable {
     }
   }
 
+  @Override
   public int port() {
     return app.port();
   }
 
+  @Override
   public String baseUrl() {
     return "http://127.0.0.1:" + port();
   }
 
-  /** The management listener (metrics, health), loopback only. */
+  @Override
   public String managementUrl() {
     return "http://127.0.0.1:" + app.managementPort();
   }
 
+  @Override
   public Browser browser() {
     return new Browser(baseUrl());
   }
 
+  @Override
   public Gatehouse app() {
     return app;
   }
 
-  /** The server's database URL, for reading tables directly in a test. */
+  @Override
   public String databaseUrl() {
     return databaseUrl;
   }
 
+  @Override
   public Connection jdbc() throws SQLException {
     return TestPostgres.jdbc(databaseUrl);
   }

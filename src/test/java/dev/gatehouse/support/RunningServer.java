@@ -1,0 +1,32 @@
+package dev.gatehouse.support;
+
+import dev.gatehouse.Gatehouse;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+
+/**
+ * What a test calls on a running Gatehouse server, whether it started and stops the server itself
+ * ({@link TestServer}) or a {@link ServerFixture} does that for its class: the helpers that act as a
+ * person (signing up, enrolling a factor, setting up an organisation) take either.
+ */
+public interface RunningServer {
+
+  int port();
+
+  /** Where the public listener is, {@code http://127.0.0.1:port}. */
+  String baseUrl();
+
+  /** The management listener (metrics, health), loopback only. */
+  String managementUrl();
+
+  /** A new browser (its own cookies) at {@link #baseUrl()}. */
+  Browser browser();
+
+  Gatehouse app();
+
+  /** The server's database URL, for reading tables directly in a test. */
+  String databaseUrl();
+
+  Connection jdbc() throws SQLException;
+}
