@@ -11,35 +11,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.gatehouse.support.Browser;
 import dev.gatehouse.support.Browser.Response;
 import dev.gatehouse.support.MutableClock;
+import dev.gatehouse.support.ServerFixture;
 import dev.gatehouse.support.TestServer;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The second sign-in step with an authenticator app (issue 3, docs/security.md 1–4, 10–11). */
-@ExtendWith(VertxExtension.class)
 class TotpSignInTest {
 
   static final MutableClock CLOCK = MutableClock.startingNow();
-  static TestServer server;
-
-  @BeforeAll
-  static void start(Vertx vertx) {
-    // The attempt budgets have tests of their own (throttle/); here the single-use guards are what is proven.
-    server = TestServer.start(vertx, TestServer.roomForRaces(), CLOCK);
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  // The attempt budgets have tests of their own (throttle/); here the single-use guards are what is proven.
+  @RegisterExtension
+  static final ServerFixture server = ServerFixture.start(TestServer.roomForRaces(), CLOCK);
 
   @Test
   void a_user_with_2fa_signs_in_with_a_code_and_the_session_id_changes_at_each_step() {
