@@ -4,17 +4,12 @@ import dev.gatehouse.sso.SsoKit;
 import dev.gatehouse.support.Browser;
 import dev.gatehouse.support.Browser.Response;
 import dev.gatehouse.support.Emails;
-import dev.gatehouse.support.FakeDns;
 import dev.gatehouse.support.MutableClock;
-import dev.gatehouse.support.TestServer;
-import io.vertx.core.Vertx;
+import dev.gatehouse.support.RunningServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -28,29 +23,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * "Change password" (docs/security.md 33): the current password on the sudo budget, the new one
  * through the password rules and never the old one, and every other session ends (32).
  */
-@ExtendWith(VertxExtension.class)
 class PasswordChangeTest {
 
   static final String PASSWORD = "correct horse battery staple";
   static final String NEW_PASSWORD = "a new and longer passphrase";
   static final MutableClock CLOCK = MutableClock.startingNow();
-  static FakeDns dns;
-  static TestServer server;
-  static SsoKit sso;
-
-  @BeforeAll
-  static void start(Vertx vertx) {
-    dns = FakeDns.start();
-    server = TestServer.start(vertx, SsoKit.settings(dns), CLOCK);
-    sso = new SsoKit(server, dns);
-  }
-
-  @AfterAll
-  static void stop() {
-    sso.close();
-    server.close();
-    dns.close();
-  }
+  @RegisterExtension
+  static final SsoKit sso = SsoKit.fixture(CLOCK);
+  static final RunningServer server = sso.server;
 
   static String newAccount() {
     String email = Emails.unique("pw");
