@@ -8,6 +8,10 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
@@ -58,6 +62,18 @@ public final class TestServer implements RunningServer, AutoCloseable {
   public static TestServer start(Vertx vertx, JsonObject overrides, Clock clock, Gatehouse.Extras extras) {
     boolean own = vertx == null;
     return start(own ? Vertx.vertx() : vertx, own, new Metrics(), overrides, clock, extras);
+  }
+
+  /**
+   * A port free on the loopback now, for a server that must know its address before it starts (its
+   * public URL, where a provider or a passkey's origin sends the browser).
+   */
+  public static int freePort() {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   private static final Gatehouse.Extras NO_EXTRAS = internals -> java.util.List.of();
