@@ -172,7 +172,7 @@ class TotpSignInTest {
   void five_wrong_codes_end_the_pending_sign_in() {
     TwoFactorUser user = TwoFactorUser.enrolled(server, CLOCK);
     Browser b = user.pending();
-    String wrong = wrongCode(user);
+    String wrong = user.wrongCode();
     for (int i = 1; i <= 4; i++) {
       Response answer = secondStep(b, "code", wrong);
       assertEquals("invalid_code", answer.code(), answer.toString());
@@ -185,7 +185,7 @@ class TotpSignInTest {
   void second_step_successes_and_failures_are_in_the_security_log() {
     TwoFactorUser user = TwoFactorUser.enrolled(server, CLOCK);
     Browser b = user.pending();
-    secondStep(b, "code", wrongCode(user));
+    secondStep(b, "code", user.wrongCode());
     assertEquals(200, secondStep(b, "code", user.code()).status());
     JsonArray events = b.get("/api/me/security-events").json().getJsonArray("events");
     List<String> types = events.stream().map(e -> ((JsonObject) e).getString("type")).toList();
@@ -246,14 +246,10 @@ class TotpSignInTest {
   @Test
   void a_plainly_wrong_code_says_nothing_about_clocks() {
     TwoFactorUser user = TwoFactorUser.enrolled(server, CLOCK);
-    Response wrong = secondStep(user.pending(), "code", wrongCode(user));
+    Response wrong = secondStep(user.pending(), "code", user.wrongCode());
     assertEquals(401, wrong.status());
     assertFalse(wrong.json().containsKey("clockSkewSeconds"), wrong.toString());
     assertEquals(200, secondStep(user.pending(), "code", user.code()).status());
-  }
-
-  static String wrongCode(TwoFactorUser user) {
-    return user.wrongCode();
   }
 
   private static void assertRefused(Response answer) {

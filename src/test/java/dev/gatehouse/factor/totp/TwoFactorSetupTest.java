@@ -268,7 +268,7 @@ class TwoFactorSetupTest {
       assertEquals(403, refused.status(), refused.toString());
       assertEquals("sudo_required", refused.code());
     }
-    Response wrong = b.post("/api/me/sudo", new JsonObject().put("code", TotpSignInTest.wrongCode(user)));
+    Response wrong = b.post("/api/me/sudo", new JsonObject().put("code", user.wrongCode()));
     assertEquals(401, wrong.status(), wrong.toString());
     assertEquals(403, b.delete("/api/me/two-factor").status(), "a wrong code grants nothing");
     assertEquals(0, count("SELECT count(*) FROM totp_setups WHERE user_id = ?", user), "no secret was made");
