@@ -14,6 +14,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import java.util.ArrayList;
 import java.util.List;
 
+import static dev.gatehouse.support.SecurityLog.eventTypes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -46,12 +47,6 @@ class PasswordChangeTest {
 
   static Response change(Browser b, String current, String next) {
     return b.put("/api/me/password", new JsonObject().put("currentPassword", current).put("newPassword", next));
-  }
-
-  static List<String> eventTypes(Browser b) {
-    List<String> types = new ArrayList<>();
-    b.get("/api/me/security-events").json().getJsonArray("events").forEach(e -> types.add(((JsonObject) e).getString("type")));
-    return types;
   }
 
   @Test

@@ -32,6 +32,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import static dev.gatehouse.sso.SsoKit.ok;
+import static dev.gatehouse.support.SecurityLog.lastEvent;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -261,9 +262,7 @@ class ProviderChangeAttacksTest {
 
   /** The newest event of this type in the browser's own security log, as details. */
   private static JsonObject latest(Browser browser, String type) {
-    return ok(200, browser.get("/api/me/security-events")).json().getJsonArray("events").stream()
-        .map(JsonObject.class::cast).filter(e -> type.equals(e.getString("type"))).findFirst()
-        .orElseThrow(() -> new AssertionError("no " + type + " in the log")).getJsonObject("details");
+    return lastEvent(browser, type).getJsonObject("details");
   }
 
   private static String accountId(String email) {

@@ -21,6 +21,7 @@ import java.util.List;
 
 import static dev.gatehouse.factor.totp.TwoFactorUser.secondStep;
 import static dev.gatehouse.sso.SsoKit.ok;
+import static dev.gatehouse.support.SecurityLog.eventTypes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -65,7 +66,7 @@ class SsoIdentityAttacksTest {
     assertEquals(401, attacker.get("/api/me").status());
     assertEquals(0, identities(victim.email));
     assertFalse(memberOf(victim, org), "the account did not join the organisation either");
-    List<String> events = eventTypes(victim);
+    List<String> events = eventTypes(victim.browser);
     assertTrue(events.contains("sso.link_requested"), "the owner can see that someone asked: " + events);
     assertFalse(events.contains("sso.linked"), events.toString());
   }
@@ -162,11 +163,6 @@ class SsoIdentityAttacksTest {
   private static boolean memberOf(TwoFactorUser user, Org org) {
     return user.browser.get("/api/orgs").json().getJsonArray("organisations").stream()
         .anyMatch(o -> org.slug().equals(((JsonObject) o).getString("slug")));
-  }
-
-  private static List<String> eventTypes(TwoFactorUser user) {
-    return user.browser.get("/api/me/security-events").json().getJsonArray("events").stream()
-        .map(e -> ((JsonObject) e).getString("type")).toList();
   }
 
   /** How many provider identities are bound to the account with this address. */

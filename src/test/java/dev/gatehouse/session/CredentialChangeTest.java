@@ -14,6 +14,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import java.util.function.Supplier;
 
 import static dev.gatehouse.factor.totp.TwoFactorUser.secondStep;
+import static dev.gatehouse.support.SecurityLog.lastEvent;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -39,11 +40,6 @@ class CredentialChangeTest {
     }
     assertEquals(200, b.get("/api/me").status());
     return b;
-  }
-
-  static JsonObject lastEvent(Browser b, String type) {
-    return b.get("/api/me/security-events").json().getJsonArray("events").stream().map(JsonObject.class::cast)
-        .filter(e -> type.equals(e.getString("type"))).findFirst().orElseThrow(() -> new AssertionError("no " + type));
   }
 
   /**

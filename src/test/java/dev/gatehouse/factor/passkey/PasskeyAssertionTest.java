@@ -13,6 +13,7 @@ import dev.gatehouse.support.Browser.Response;
 import dev.gatehouse.support.LogCapture;
 import dev.gatehouse.support.MutableClock;
 import dev.gatehouse.support.Race;
+import dev.gatehouse.support.SecurityLog;
 import dev.gatehouse.support.ServerFixture;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -317,8 +318,7 @@ class PasskeyAssertionTest {
 
   /** The account's security log, newest first. */
   static List<JsonObject> events(PasskeyUser user) {
-    return user.browser.get("/api/me/security-events").json().getJsonArray("events").stream()
-        .map(e -> (JsonObject) e).toList();
+    return SecurityLog.events(user.browser);
   }
 
   static long signCount(String id) {

@@ -12,6 +12,7 @@ import dev.gatehouse.factor.totp.TwoFactorUser;
 import dev.gatehouse.support.Browser;
 import dev.gatehouse.support.Browser.Response;
 import dev.gatehouse.support.MutableClock;
+import dev.gatehouse.support.SecurityLog;
 import dev.gatehouse.support.ServerFixture;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -279,9 +280,7 @@ class PasskeySettingsTest {
   }
 
   private static JsonObject lastEvent(PasskeyUser user, String type) {
-    return user.browser.get("/api/me/security-events").json().getJsonArray("events").stream()
-        .map(e -> (JsonObject) e).filter(e -> e.getString("type").equals(type)).findFirst().orElseThrow()
-        .getJsonObject("details");
+    return SecurityLog.lastEvent(user.browser, type).getJsonObject("details");
   }
 
   @Test
