@@ -176,7 +176,7 @@ class ProviderChangeAttacksTest {
 
     assertEquals("/signin?sso_error=sso_account_conflict", refused.header("Location"));
     assertEquals(401, intruder.get("/api/me").status(), "not into Ann's account");
-    assertEquals(1, count("SELECT count(*) FROM sso_identities WHERE user_id = '" + annId + "'"), "nothing re-bound");
+    assertEquals(1, server.count("SELECT count(*) FROM sso_identities WHERE user_id = '" + annId + "'"), "nothing re-bound");
   }
 
   @Test
@@ -271,15 +271,6 @@ class ProviderChangeAttacksTest {
       ResultSet rs = s.executeQuery();
       assertTrue(rs.next());
       return rs.getString(1);
-    } catch (SQLException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  private static long count(String sql) {
-    try (Connection c = server.jdbc(); PreparedStatement s = c.prepareStatement(sql); ResultSet rs = s.executeQuery()) {
-      rs.next();
-      return rs.getLong(1);
     } catch (SQLException e) {
       throw new IllegalStateException(e);
     }

@@ -48,12 +48,8 @@ class StoredSessionAttacksTest {
         .filter(s -> s.getBoolean("current")).findFirst().orElseThrow().getString("id");
   }
 
-  static long sessionRows() throws Exception {
-    try (Connection c = server.jdbc(); Statement s = c.createStatement();
-         ResultSet rs = s.executeQuery("SELECT count(*) FROM sessions")) {
-      rs.next();
-      return rs.getLong(1);
-    }
+  static long sessionRows() {
+    return server.count("SELECT count(*) FROM sessions");
   }
 
   @Test

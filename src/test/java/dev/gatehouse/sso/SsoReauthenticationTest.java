@@ -11,10 +11,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.net.URI;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -149,8 +145,8 @@ class SsoReauthenticationTest {
     refused = kit.reauthenticated(ann, org, subjectOf(org.email("newcomer")), vouched(org.email("newcomer"), now()));
     assertEquals("/account?sso_error=sso_identity_mismatch", refused.header("Location"));
     assertRefused(ann, org.email("ann"), "sso_identity_mismatch");
-    assertEquals(0, count("SELECT count(*) FROM users WHERE email = '" + org.email("newcomer") + "'"));
-    assertEquals(0, count("SELECT count(*) FROM sso_identities WHERE subject = '" + subjectOf(org.email("newcomer")) + "'"));
+    assertEquals(0, server.count("SELECT count(*) FROM users WHERE email = '" + org.email("newcomer") + "'"));
+    assertEquals(0, server.count("SELECT count(*) FROM sso_identities WHERE subject = '" + subjectOf(org.email("newcomer")) + "'"));
   }
 
   @Test
@@ -224,14 +220,5 @@ class SsoReauthenticationTest {
     assertEquals("sudo.sso_refused", refused.getString("type"));
     assertEquals(reason, refused.getJsonObject("details").getString("reason"));
     assertNotNull(refused.getString("ip"));
-  }
-
-  private static long count(String sql) {
-    try (Connection c = server.jdbc(); PreparedStatement s = c.prepareStatement(sql); ResultSet rs = s.executeQuery()) {
-      rs.next();
-      return rs.getLong(1);
-    } catch (SQLException e) {
-      throw new IllegalStateException(e);
-    }
   }
 }

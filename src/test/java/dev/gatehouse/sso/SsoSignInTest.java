@@ -87,7 +87,7 @@ class SsoSignInTest {
     Browser second = server.browser();
     ok(302, kit.signIn(second, org, org.email("BOB")));
     assertEquals(id, ok(200, second.get("/api/me")).json().getJsonObject("user").getString("id"));
-    assertEquals(1, count("SELECT count(*) FROM users WHERE email = '" + org.email("bob") + "'"));
+    assertEquals(1, server.count("SELECT count(*) FROM users WHERE email = '" + org.email("bob") + "'"));
   }
 
   @Test
@@ -254,7 +254,7 @@ class SsoSignInTest {
     Map<String, Object> claims = vouched(org.email("gus"));
     claims.put("aud", "some-other-client");
     assertFailure(kit.callback(browser, org, kit.authorize(browser, org), claims), "sso_token_invalid", browser);
-    assertEquals(0, count("SELECT count(*) FROM users WHERE email = '" + org.email("gus") + "'"));
+    assertEquals(0, server.count("SELECT count(*) FROM users WHERE email = '" + org.email("gus") + "'"));
   }
 
   @Test
@@ -289,7 +289,7 @@ class SsoSignInTest {
     Map<String, Object> none = vouched(org.email("jo"));
     none.remove("email");
     assertFailure(kit.callback(browser, org, kit.authorize(browser, org), none), "sso_email_unverified", browser);
-    assertEquals(0, count("SELECT count(*) FROM users WHERE email = '" + org.email("jo") + "'"));
+    assertEquals(0, server.count("SELECT count(*) FROM users WHERE email = '" + org.email("jo") + "'"));
   }
 
   @Test
@@ -416,15 +416,6 @@ class SsoSignInTest {
       ResultSet rs = s.executeQuery();
       assertTrue(rs.next(), "no account " + email);
       return rs.getString(1);
-    }
-  }
-
-  private static long count(String sql) {
-    try (Connection c = server.jdbc(); var s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-      rs.next();
-      return rs.getLong(1);
-    } catch (SQLException e) {
-      throw new IllegalStateException(e);
     }
   }
 }

@@ -3,7 +3,9 @@ package dev.gatehouse.support;
 import dev.gatehouse.Gatehouse;
 
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 
 /**
  * What a test calls on a running Gatehouse server, whether it started and stops the server itself
@@ -29,4 +31,14 @@ public interface RunningServer {
   String databaseUrl();
 
   Connection jdbc() throws SQLException;
+
+  /** The number a query such as {@code SELECT count(*) FROM …} answers, read from the server's database. */
+  default long count(String sql) {
+    try (Connection c = jdbc(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
 }

@@ -16,10 +16,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
-import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.Base64;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -237,11 +234,7 @@ class PasswordlessSignInTest {
     return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
   }
 
-  private static long count(String table) throws SQLException {
-    try (Connection db = server.jdbc(); Statement q = db.createStatement();
-         ResultSet rs = q.executeQuery("SELECT count(*) FROM " + table)) {
-      rs.next();
-      return rs.getLong(1);
-    }
+  private static long count(String table) {
+    return server.count("SELECT count(*) FROM " + table);
   }
 }
