@@ -34,7 +34,7 @@ public final class ServerFixture implements RunningServer, BeforeAllCallback, Af
   private final Supplier<TestServer> starter;
   private final List<AutoCloseable> alongside = new ArrayList<>();
   private TestServer server;
-  /** The class whose tests the server is for (a {@code @Nested} class shares its enclosing class's). */
+  /** The class whose tests the server is for (a {@code @Nested} class shares its enclosing class's), while it runs. */
   private String startedFor;
 
   private ServerFixture(Supplier<TestServer> starter) {
@@ -77,18 +77,25 @@ public final class ServerFixture implements RunningServer, BeforeAllCallback, Af
 
   @Override
   public void beforeAll(ExtensionContext context) {
-    if (server == null) {
-      server = starter.get();
+    if (startedFor == null) {
       startedFor = context.getUniqueId();
+      server = starter.get();
     }
   }
 
   @Override
   public void afterAll(ExtensionContext context) throws Exception {
-    if (server != null && context.getUniqueId().equals(startedFor)) {
-      TestServer stopping = server;
-      server = null;
-      stopping.close();
+    if (!context.getUniqueId().equals(startedFor)) {
+      return;
+    }
+    startedFor = null;
+    TestServer stopping = server;
+    server = null;
+    try {
+      if (stopping != null) {
+        stopping.close();
+      }
+    } finally {
       for (AutoCloseable other : alongside) {
         other.close();
       }
