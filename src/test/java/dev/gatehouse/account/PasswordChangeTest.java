@@ -4,21 +4,17 @@ import dev.gatehouse.sso.SsoKit;
 import dev.gatehouse.support.Browser;
 import dev.gatehouse.support.Browser.Response;
 import dev.gatehouse.support.Emails;
-import dev.gatehouse.support.FakeDns;
 import dev.gatehouse.support.MutableClock;
-import dev.gatehouse.support.TestServer;
-import io.vertx.core.Vertx;
+import dev.gatehouse.support.RunningServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.ArrayList;
 import java.util.List;
 
+import static dev.gatehouse.support.SecurityLog.eventTypes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -28,29 +24,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * "Change password" (docs/security.md 33): the current password on the sudo budget, the new one
  * through the password rules and never the old one, and every other session ends (32).
  */
-@ExtendWith(VertxExtension.class)
 class PasswordChangeTest {
 
   static final String PASSWORD = "correct horse battery staple";
   static final String NEW_PASSWORD = "a new and longer passphrase";
   static final MutableClock CLOCK = MutableClock.startingNow();
-  static FakeDns dns;
-  static TestServer server;
-  static SsoKit sso;
-
-  @BeforeAll
-  static void start(Vertx vertx) {
-    dns = FakeDns.start();
-    server = TestServer.start(vertx, SsoKit.settings(dns), CLOCK);
-    sso = new SsoKit(server, dns);
-  }
-
-  @AfterAll
-  static void stop() {
-    sso.close();
-    server.close();
-    dns.close();
-  }
+  @RegisterExtension
+  static final SsoKit sso = SsoKit.fixture(CLOCK);
+  static final RunningServer server = sso.server;
 
   static String newAccount() {
     String email = Emails.unique("pw");
@@ -66,12 +47,6 @@ class PasswordChangeTest {
 
   static Response change(Browser b, String current, String next) {
     return b.put("/api/me/password", new JsonObject().put("currentPassword", current).put("newPassword", next));
-  }
-
-  static List<String> eventTypes(Browser b) {
-    List<String> types = new ArrayList<>();
-    b.get("/api/me/security-events").json().getJsonArray("events").forEach(e -> types.add(((JsonObject) e).getString("type")));
-    return types;
   }
 
   @Test

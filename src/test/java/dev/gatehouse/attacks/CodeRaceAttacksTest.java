@@ -4,15 +4,12 @@ import dev.gatehouse.support.Race;
 import dev.gatehouse.support.Browser;
 import dev.gatehouse.support.Browser.Response;
 import dev.gatehouse.support.MutableClock;
+import dev.gatehouse.support.ServerFixture;
 import dev.gatehouse.support.TestServer;
 import dev.gatehouse.factor.totp.TwoFactorUser;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -25,21 +22,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * Codes used twice: replayed from another browser, or raced in parallel. The budgets are raised on
  * this server so that the single-use guards in SQL are what is proven, not the budgets.
  */
-@ExtendWith(VertxExtension.class)
 class CodeRaceAttacksTest {
 
   static final MutableClock CLOCK = MutableClock.startingNow();
-  static TestServer server;
-
-  @BeforeAll
-  static void start(Vertx vertx) {
-    server = TestServer.start(vertx, TestServer.roomForRaces(), CLOCK);
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  @RegisterExtension
+  static final ServerFixture server = ServerFixture.start(TestServer.roomForRaces(), CLOCK);
 
   @Test
   void a_captured_code_replayed_from_a_second_browser_is_refused() {

@@ -4,15 +4,11 @@ import dev.gatehouse.support.Browser;
 import dev.gatehouse.support.Browser.Response;
 import dev.gatehouse.support.Emails;
 import dev.gatehouse.support.MutableClock;
-import dev.gatehouse.support.TestServer;
+import dev.gatehouse.support.ServerFixture;
 import dev.gatehouse.factor.totp.TwoFactorUser;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,21 +23,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * and Kratos bypass), and dressing one client up as many with a forged {@code X-Forwarded-For}.
  * The server trusts no proxy, as by default; the address budget is lowered to keep the test short.
  */
-@ExtendWith(VertxExtension.class)
 class GuessingAttacksTest {
 
   static final MutableClock CLOCK = MutableClock.startingNow();
-  static TestServer server;
-
-  @BeforeAll
-  static void start(Vertx vertx) {
-    server = TestServer.start(vertx, new JsonObject().put("GATEHOUSE_PASSWORD_ADDRESS_LIMIT", 12), CLOCK);
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  @RegisterExtension
+  static final ServerFixture server = ServerFixture.start(new JsonObject().put("GATEHOUSE_PASSWORD_ADDRESS_LIMIT", 12), CLOCK);
 
   @Test
   void code_guesses_spread_over_six_pending_sessions_meet_the_account_budget_by_the_tenth() {

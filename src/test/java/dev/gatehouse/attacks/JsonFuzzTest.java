@@ -4,15 +4,12 @@ import dev.gatehouse.support.Browser;
 import dev.gatehouse.support.Browser.Response;
 import dev.gatehouse.support.Emails;
 import dev.gatehouse.support.MutableClock;
-import dev.gatehouse.support.TestServer;
+import dev.gatehouse.support.ServerFixture;
 import dev.gatehouse.factor.totp.TwoFactorUser;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.ByteArrayOutputStream;
 import java.net.http.HttpRequest;
@@ -42,7 +39,6 @@ import static org.junit.jupiter.api.Assertions.fail;
  *
  * <p>Seeded: a failure names its seed and case number; {@code -Dfuzz.seed=N} replays a run.
  */
-@ExtendWith(VertxExtension.class)
 class JsonFuzzTest {
 
   static final long SEED = Long.getLong("fuzz.seed", 20261129L);
@@ -50,25 +46,20 @@ class JsonFuzzTest {
   static final String[] TABLES = {"users", "security_events", "attempt_budgets", "totp_credentials", "totp_setups",
       "recovery_codes", "organisations", "organisation_domains", "organisation_members"};
 
-  static TestServer server;
+  static final MutableClock CLOCK = MutableClock.startingNow();
+  @RegisterExtension
+  static final ServerFixture server = ServerFixture.start(new JsonObject(), CLOCK);
   static TwoFactorUser user;
   static Browser pending;
 
   @BeforeAll
-  static void start(Vertx vertx) {
-    MutableClock clock = MutableClock.startingNow();
-    server = TestServer.start(vertx, new JsonObject(), clock);
-    user = TwoFactorUser.enrolled(server, clock);
+  static void enrol() {
+    user = TwoFactorUser.enrolled(server, CLOCK);
     pending = user.pending();
     assertEquals(201, user.browser.post("/api/orgs", new JsonObject().put("name", "Fuzz").put("slug", "fuzz"))
         .status());
     assertEquals(201, user.browser.post("/api/orgs/fuzz/domains", new JsonObject().put("domain", "fuzz.example"))
         .status());
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
   }
 
   /** A route, the fields its body may have, and the browser (session state) to send it from. */

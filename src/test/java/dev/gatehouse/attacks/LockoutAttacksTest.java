@@ -4,15 +4,11 @@ import dev.gatehouse.factor.totp.TwoFactorUser;
 import dev.gatehouse.support.Browser;
 import dev.gatehouse.support.Browser.Response;
 import dev.gatehouse.support.MutableClock;
-import dev.gatehouse.support.TestServer;
-import io.vertx.core.Vertx;
+import dev.gatehouse.support.ServerFixture;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.net.HttpCookie;
 import java.time.Instant;
@@ -30,23 +26,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * password met 429 too. The owner's usual browser (one that completed a sign-in for the account)
  * now goes on a budget of its own while strangers get 429.
  */
-@ExtendWith(VertxExtension.class)
 class LockoutAttacksTest {
 
   static final MutableClock CLOCK = MutableClock.startingNow();
   static final String DEVICE = "gatehouse-device";
-  static TestServer server;
-
-  @BeforeAll
-  static void start(Vertx vertx) {
-    // Every browser here is 127.0.0.1: the per-address budget is raised out of the way.
-    server = TestServer.start(vertx, new JsonObject().put("GATEHOUSE_PASSWORD_ADDRESS_LIMIT", 1000), CLOCK);
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  // Every browser here is 127.0.0.1: the per-address budget is raised out of the way.
+  @RegisterExtension
+  static final ServerFixture server = ServerFixture.start(new JsonObject().put("GATEHOUSE_PASSWORD_ADDRESS_LIMIT", 1000), CLOCK);
 
   @AfterEach
   void realTime() {

@@ -5,18 +5,14 @@ import dev.gatehouse.support.Browser.Response;
 import dev.gatehouse.support.Emails;
 import dev.gatehouse.support.LogCapture;
 import dev.gatehouse.support.MutableClock;
-import dev.gatehouse.support.TestServer;
+import dev.gatehouse.support.ServerFixture;
 import dev.gatehouse.factor.totp.Base32;
 import dev.gatehouse.factor.totp.Totp;
 import dev.gatehouse.logging.LogSetup;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -36,21 +32,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * password, TOTP secret (base32 or raw), code, recovery code or session id may appear in any of
  * them, and no error body echoes what was sent.
  */
-@ExtendWith(VertxExtension.class)
 class NothingSecretLeaksTest {
 
   static final MutableClock CLOCK = MutableClock.startingNow();
-  static TestServer server;
-
-  @BeforeAll
-  static void start(Vertx vertx) {
-    server = TestServer.start(vertx, new JsonObject(), CLOCK);
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  @RegisterExtension
+  static final ServerFixture server = ServerFixture.start(new JsonObject(), CLOCK);
 
   final Set<String> secrets = new LinkedHashSet<>();
   final Set<String> codes = new LinkedHashSet<>();

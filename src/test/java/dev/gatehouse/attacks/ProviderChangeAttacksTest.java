@@ -5,24 +5,19 @@ import dev.gatehouse.sso.SsoKit;
 import dev.gatehouse.sso.SsoKit.Org;
 import dev.gatehouse.support.Browser;
 import dev.gatehouse.support.Browser.Response;
-import dev.gatehouse.support.FakeDns;
 import dev.gatehouse.support.LogCapture;
 import dev.gatehouse.support.MutableClock;
-import dev.gatehouse.support.TestServer;
-import io.vertx.core.Vertx;
+import dev.gatehouse.support.RunningServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
 import no.nav.security.mock.oauth2.token.DefaultOAuth2TokenCallback;
 import no.nav.security.mock.oauth2.MockOAuth2Server;
 import no.nav.security.mock.oauth2.http.OAuth2HttpRequest;
 import no.nav.security.mock.oauth2.http.OAuth2HttpResponse;
 import no.nav.security.mock.oauth2.http.Route;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.net.URI;
 import java.sql.Connection;
@@ -37,6 +32,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import static dev.gatehouse.sso.SsoKit.ok;
+import static dev.gatehouse.support.SecurityLog.lastEvent;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -47,27 +43,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * their security log; the sessions the old provider vouched for end (members' password sessions
  * stay); and the new provider does not silently take over the accounts the old one made.
  */
-@ExtendWith(VertxExtension.class)
 class ProviderChangeAttacksTest {
 
   static final MutableClock CLOCK = MutableClock.startingNow();
-  static FakeDns dns;
-  static TestServer server;
-  static SsoKit kit;
-
-  @BeforeAll
-  static void start(Vertx vertx) {
-    dns = FakeDns.start();
-    server = TestServer.start(vertx, SsoKit.settings(dns), CLOCK);
-    kit = new SsoKit(server, dns);
-  }
-
-  @AfterAll
-  static void stop() {
-    kit.close();
-    server.close();
-    dns.close();
-  }
+  @RegisterExtension
+  static final SsoKit kit = SsoKit.fixture(CLOCK);
+  static final RunningServer server = kit.server;
 
   @AfterEach
   void realTime() {
@@ -195,7 +176,7 @@ class ProviderChangeAttacksTest {
 
     assertEquals("/signin?sso_error=sso_account_conflict", refused.header("Location"));
     assertEquals(401, intruder.get("/api/me").status(), "not into Ann's account");
-    assertEquals(1, count("SELECT count(*) FROM sso_identities WHERE user_id = '" + annId + "'"), "nothing re-bound");
+    assertEquals(1, server.count("SELECT count(*) FROM sso_identities WHERE user_id = '" + annId + "'"), "nothing re-bound");
   }
 
   @Test
@@ -281,9 +262,7 @@ class ProviderChangeAttacksTest {
 
   /** The newest event of this type in the browser's own security log, as details. */
   private static JsonObject latest(Browser browser, String type) {
-    return ok(200, browser.get("/api/me/security-events")).json().getJsonArray("events").stream()
-        .map(JsonObject.class::cast).filter(e -> type.equals(e.getString("type"))).findFirst()
-        .orElseThrow(() -> new AssertionError("no " + type + " in the log")).getJsonObject("details");
+    return lastEvent(browser, type).getJsonObject("details");
   }
 
   private static String accountId(String email) {
@@ -292,15 +271,6 @@ class ProviderChangeAttacksTest {
       ResultSet rs = s.executeQuery();
       assertTrue(rs.next());
       return rs.getString(1);
-    } catch (SQLException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  private static long count(String sql) {
-    try (Connection c = server.jdbc(); PreparedStatement s = c.prepareStatement(sql); ResultSet rs = s.executeQuery()) {
-      rs.next();
-      return rs.getLong(1);
     } catch (SQLException e) {
       throw new IllegalStateException(e);
     }

@@ -6,17 +6,12 @@ import dev.gatehouse.sso.SsoKit;
 import dev.gatehouse.sso.SsoKit.Org;
 import dev.gatehouse.support.Browser;
 import dev.gatehouse.support.Browser.Response;
-import dev.gatehouse.support.FakeDns;
 import dev.gatehouse.support.LogCapture;
-import dev.gatehouse.support.TestServer;
-import io.vertx.core.Vertx;
+import dev.gatehouse.support.RunningServer;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
 import no.nav.security.mock.oauth2.MockOAuth2Server;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -38,33 +33,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * 127.0.0.1, so a refusal is not just a dead address. The second server allows private issuers, as
  * the other SSO tests do, to show that owners get one answer for every failure.
  */
-@ExtendWith(VertxExtension.class)
 class ServerSideRequestAttacksTest {
 
-  static FakeDns dns;
-  static TestServer guarded;
-  static SsoKit guardedKit;
-  static TestServer development;
-  static SsoKit developmentKit;
-
-  @BeforeAll
-  static void start(Vertx vertx) {
-    dns = FakeDns.start();
-    guarded = TestServer.start(vertx, new JsonObject().put(DomainVerifier.DNS_SERVER, dns.address())
-        .put(OrganisationRoutes.ALLOW_HTTP_ISSUERS, "true"));
-    guardedKit = new SsoKit(guarded, dns);
-    development = TestServer.start(vertx, SsoKit.settings(dns));
-    developmentKit = new SsoKit(development, dns);
-  }
-
-  @AfterAll
-  static void stop() {
-    guardedKit.close();
-    developmentKit.close();
-    guarded.close();
-    development.close();
-    dns.close();
-  }
+  @RegisterExtension
+  static final SsoKit guardedKit = SsoKit.fixture(dns -> new JsonObject().put(DomainVerifier.DNS_SERVER, dns.address())
+      .put(OrganisationRoutes.ALLOW_HTTP_ISSUERS, "true"));
+  static final RunningServer guarded = guardedKit.server;
+  @RegisterExtension
+  static final SsoKit developmentKit = SsoKit.fixture();
+  static final RunningServer development = developmentKit.server;
 
   @Test
   void an_owner_cannot_make_the_server_fetch_loopback_private_or_link_local_addresses() {

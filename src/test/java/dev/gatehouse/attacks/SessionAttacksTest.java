@@ -3,15 +3,11 @@ package dev.gatehouse.attacks;
 import dev.gatehouse.support.Browser;
 import dev.gatehouse.support.Browser.Response;
 import dev.gatehouse.support.MutableClock;
-import dev.gatehouse.support.TestServer;
+import dev.gatehouse.support.ServerFixture;
 import dev.gatehouse.factor.totp.TwoFactorUser;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.net.http.HttpRequest;
 import java.time.Duration;
@@ -27,11 +23,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The known 2FA bypass classes as request sequences, each with the refusal it must meet: half-finished
  * sign-ins, someone else's identity in the body, cross-site requests, stolen cookies, fixed session ids.
  */
-@ExtendWith(VertxExtension.class)
 class SessionAttacksTest {
 
   static final MutableClock CLOCK = MutableClock.startingNow();
-  static TestServer server;
+  @RegisterExtension
+  static final ServerFixture server = ServerFixture.start(new JsonObject(), CLOCK);
 
   /** Every route that needs a signed-in user, as method and path. */
   static final List<String[]> PROTECTED = List.of(
@@ -47,16 +43,6 @@ class SessionAttacksTest {
       new String[] {"POST", "/api/me/two-factor/recovery-codes"},
       new String[] {"GET", "/account/recovery-codes.txt"},
       new String[] {"GET", "/account/recovery-codes/print"});
-
-  @BeforeAll
-  static void start(Vertx vertx) {
-    server = TestServer.start(vertx, new JsonObject(), CLOCK);
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
 
   static Response call(Browser b, String method, String path, JsonObject body) {
     return switch (method) {

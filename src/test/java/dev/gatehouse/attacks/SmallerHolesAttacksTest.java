@@ -12,20 +12,15 @@ import dev.gatehouse.sso.IdentityProviders;
 import dev.gatehouse.sso.SsoKit;
 import dev.gatehouse.sso.SsoKit.Org;
 import dev.gatehouse.support.Emails;
-import dev.gatehouse.support.FakeDns;
 import dev.gatehouse.support.LogCapture;
 import dev.gatehouse.support.MutableClock;
+import dev.gatehouse.support.RunningServer;
 import dev.gatehouse.support.TestPostgres;
-import dev.gatehouse.support.TestServer;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
 import no.nav.security.mock.oauth2.http.Ssl;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.OutputStream;
 import java.math.BigInteger;
@@ -52,39 +47,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Issue 12, item 7: the smaller holes around the server, each as an attacker would use it
  * (docs/security.md 36, 37, 40, 41). The test client plays the trusted proxy (127.0.0.1).
  */
-@ExtendWith(VertxExtension.class)
 class SmallerHolesAttacksTest {
 
   static final MutableClock CLOCK = MutableClock.startingNow();
-  static FakeDns dns;
   /** As in production: https providers only; private addresses allowed, since every test provider runs on 127.0.0.1. */
-  static TestServer server;
-  static SsoKit kit;
+  @RegisterExtension
+  static final SsoKit kit = SsoKit.fixture(dns -> new JsonObject()
+      .put(Settings.TRUSTED_PROXIES, "127.0.0.1")
+      .put("GATEHOUSE_PASSWORD_ADDRESS_LIMIT", 5)
+      .put(DomainVerifier.DNS_SERVER, dns.address())
+      .put(IdentityProviders.ALLOW_PRIVATE_ISSUERS, "true"), CLOCK);
+  static final RunningServer server = kit.server;
   /** With the development switches, for the mock provider over plain http. */
-  static TestServer development;
-  static SsoKit developmentKit;
-
-  @BeforeAll
-  static void start(Vertx vertx) {
-    dns = FakeDns.start();
-    server = TestServer.start(vertx, new JsonObject()
-        .put(Settings.TRUSTED_PROXIES, "127.0.0.1")
-        .put("GATEHOUSE_PASSWORD_ADDRESS_LIMIT", 5)
-        .put(DomainVerifier.DNS_SERVER, dns.address())
-        .put(IdentityProviders.ALLOW_PRIVATE_ISSUERS, "true"), CLOCK);
-    kit = new SsoKit(server, dns);
-    development = TestServer.start(vertx, SsoKit.settings(dns));
-    developmentKit = new SsoKit(development, dns);
-  }
-
-  @AfterAll
-  static void stop() {
-    kit.close();
-    developmentKit.close();
-    server.close();
-    development.close();
-    dns.close();
-  }
+  @RegisterExtension
+  static final SsoKit developmentKit = SsoKit.fixture();
+  static final RunningServer development = developmentKit.server;
 
   @Test
   void a_client_cannot_hide_behind_an_x_forwarded_for_line_of_its_own_in_front_of_the_proxys() {

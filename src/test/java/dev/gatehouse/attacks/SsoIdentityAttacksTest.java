@@ -5,17 +5,12 @@ import dev.gatehouse.sso.SsoKit;
 import dev.gatehouse.sso.SsoKit.Org;
 import dev.gatehouse.support.Browser;
 import dev.gatehouse.support.Browser.Response;
-import dev.gatehouse.support.FakeDns;
 import dev.gatehouse.support.MutableClock;
-import dev.gatehouse.support.TestServer;
-import io.vertx.core.Vertx;
+import dev.gatehouse.support.RunningServer;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -26,6 +21,7 @@ import java.util.List;
 
 import static dev.gatehouse.factor.totp.TwoFactorUser.secondStep;
 import static dev.gatehouse.sso.SsoKit.ok;
+import static dev.gatehouse.support.SecurityLog.eventTypes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -37,27 +33,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * (password, and its second factor) in the same browser. Accounts the provider made are bound to
  * the provider's subject, so an address changing hands at the provider moves nothing.
  */
-@ExtendWith(VertxExtension.class)
 class SsoIdentityAttacksTest {
 
   static final MutableClock CLOCK = MutableClock.startingNow();
-  static FakeDns dns;
-  static TestServer server;
-  static SsoKit kit;
-
-  @BeforeAll
-  static void start(Vertx vertx) {
-    dns = FakeDns.start();
-    server = TestServer.start(vertx, SsoKit.settings(dns), CLOCK);
-    kit = new SsoKit(server, dns);
-  }
-
-  @AfterAll
-  static void stop() {
-    kit.close();
-    server.close();
-    dns.close();
-  }
+  @RegisterExtension
+  static final SsoKit kit = SsoKit.fixture(CLOCK);
+  static final RunningServer server = kit.server;
 
   @AfterEach
   void realTime() {
@@ -85,7 +66,7 @@ class SsoIdentityAttacksTest {
     assertEquals(401, attacker.get("/api/me").status());
     assertEquals(0, identities(victim.email));
     assertFalse(memberOf(victim, org), "the account did not join the organisation either");
-    List<String> events = eventTypes(victim);
+    List<String> events = eventTypes(victim.browser);
     assertTrue(events.contains("sso.link_requested"), "the owner can see that someone asked: " + events);
     assertFalse(events.contains("sso.linked"), events.toString());
   }
@@ -182,11 +163,6 @@ class SsoIdentityAttacksTest {
   private static boolean memberOf(TwoFactorUser user, Org org) {
     return user.browser.get("/api/orgs").json().getJsonArray("organisations").stream()
         .anyMatch(o -> org.slug().equals(((JsonObject) o).getString("slug")));
-  }
-
-  private static List<String> eventTypes(TwoFactorUser user) {
-    return user.browser.get("/api/me/security-events").json().getJsonArray("events").stream()
-        .map(e -> ((JsonObject) e).getString("type")).toList();
   }
 
   /** How many provider identities are bound to the account with this address. */

@@ -3,14 +3,10 @@ package dev.gatehouse.attacks;
 import dev.gatehouse.support.Browser;
 import dev.gatehouse.support.Browser.Response;
 import dev.gatehouse.support.Emails;
-import dev.gatehouse.support.TestServer;
-import io.vertx.core.Vertx;
+import dev.gatehouse.support.ServerFixture;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.net.http.HttpRequest;
 import java.security.SecureRandom;
@@ -29,21 +25,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * 28-31): a cookie replayed after its session was ended, a copy of the table used for cookies,
  * someone else's session handle, a CSRF token carried over from another session, random cookies.
  */
-@ExtendWith(VertxExtension.class)
 class StoredSessionAttacksTest {
 
   static final String PASSWORD = "correct horse battery staple";
-  static TestServer server;
-
-  @BeforeAll
-  static void start(Vertx vertx) {
-    server = TestServer.start(vertx);
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  @RegisterExtension
+  static final ServerFixture server = ServerFixture.start();
 
   static Browser signedIn(String email) {
     Browser b = server.browser();
@@ -62,12 +48,8 @@ class StoredSessionAttacksTest {
         .filter(s -> s.getBoolean("current")).findFirst().orElseThrow().getString("id");
   }
 
-  static long sessionRows() throws Exception {
-    try (Connection c = server.jdbc(); Statement s = c.createStatement();
-         ResultSet rs = s.executeQuery("SELECT count(*) FROM sessions")) {
-      rs.next();
-      return rs.getLong(1);
-    }
+  static long sessionRows() {
+    return server.count("SELECT count(*) FROM sessions");
   }
 
   @Test

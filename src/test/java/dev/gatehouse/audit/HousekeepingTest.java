@@ -1,15 +1,11 @@
 package dev.gatehouse.audit;
 
 import dev.gatehouse.support.Emails;
-import dev.gatehouse.support.TestServer;
+import dev.gatehouse.support.ServerFixture;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -22,21 +18,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Security events are kept for 90 days (configurable), expired budgets go too, and every node may prune at once. */
-@ExtendWith(VertxExtension.class)
 class HousekeepingTest {
 
-  static TestServer server;
-
-  @BeforeAll
-  static void start(Vertx vertx) {
-    // A one-second timer, so the test can watch it work on its own.
-    server = TestServer.start(vertx, new JsonObject().put("GATEHOUSE_HOUSEKEEPING_INTERVAL_SECONDS", 1));
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  // A one-second timer, so the test can watch it work on its own.
+  @RegisterExtension
+  static final ServerFixture server = ServerFixture.start(new JsonObject().put("GATEHOUSE_HOUSEKEEPING_INTERVAL_SECONDS", 1));
 
   @Test
   void events_older_than_90_days_and_expired_budgets_are_pruned_by_the_timer() throws Exception {

@@ -5,16 +5,12 @@ import dev.gatehouse.support.Browser;
 import dev.gatehouse.support.Browser.Response;
 import dev.gatehouse.support.Emails;
 import dev.gatehouse.support.MutableClock;
-import dev.gatehouse.support.TestServer;
+import dev.gatehouse.support.ServerFixture;
 import dev.gatehouse.factor.totp.TwoFactorUser;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -24,23 +20,13 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** What the user sees in their security log, each event with time, client address and user agent. */
-@ExtendWith(VertxExtension.class)
 class SecurityLogTest {
 
   static final String PASSWORD = "correct horse battery staple";
   static final MutableClock CLOCK = MutableClock.startingNow();
-  static TestServer server;
-
-  @BeforeAll
-  static void start(Vertx vertx) {
-    server = TestServer.start(vertx, new JsonObject().put(Settings.TRUSTED_PROXIES, "127.0.0.1")
-        .put("GATEHOUSE_PASSWORD_ACCOUNT_LIMIT", 3).put("GATEHOUSE_SUDO_LIMIT", 2), CLOCK);
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  @RegisterExtension
+  static final ServerFixture server = ServerFixture.start(new JsonObject().put(Settings.TRUSTED_PROXIES, "127.0.0.1")
+      .put("GATEHOUSE_PASSWORD_ACCOUNT_LIMIT", 3).put("GATEHOUSE_SUDO_LIMIT", 2), CLOCK);
 
   @Test
   void password_sign_ins_failures_and_lockouts_are_in_the_log_with_address_and_agent() {

@@ -3,13 +3,9 @@ package dev.gatehouse.http;
 import dev.gatehouse.support.Browser;
 import dev.gatehouse.support.Browser.Response;
 import dev.gatehouse.support.Emails;
-import dev.gatehouse.support.TestServer;
-import io.vertx.core.Vertx;
-import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import dev.gatehouse.support.ServerFixture;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.charset.StandardCharsets;
 import java.sql.ResultSet;
@@ -20,20 +16,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Bad input gets a clear 4xx problem response and changes nothing. */
-@ExtendWith(VertxExtension.class)
 class BadInputTest {
 
-  static TestServer server;
-
-  @BeforeAll
-  static void start(Vertx vertx) {
-    server = TestServer.start(vertx);
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  @RegisterExtension
+  static final ServerFixture server = ServerFixture.start();
 
   @Test
   void malformed_sign_ups_answer_4xx_problems_and_write_no_row() throws Exception {

@@ -6,11 +6,10 @@ import dev.gatehouse.support.Browser.Response;
 import dev.gatehouse.support.Emails;
 import dev.gatehouse.support.MutableClock;
 import dev.gatehouse.support.Scrape;
-import dev.gatehouse.support.TestServer;
+import dev.gatehouse.support.ServerFixture;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.net.Inet4Address;
 import java.net.InetAddress;
@@ -37,18 +36,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class MetricsTest {
 
   static final MutableClock CLOCK = MutableClock.startingNow();
-  static TestServer server;
-
-  @BeforeAll
-  static void start() {
-    // A low account budget so that a block is quick to cause.
-    server = TestServer.startMetered(new JsonObject().put("GATEHOUSE_PASSWORD_ACCOUNT_LIMIT", 3), CLOCK);
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  // A low account budget so that a block is quick to cause.
+  @RegisterExtension
+  static final ServerFixture server = ServerFixture.startMetered(new JsonObject().put("GATEHOUSE_PASSWORD_ACCOUNT_LIMIT", 3), CLOCK);
 
   @Test
   void a_password_sign_in_moves_the_sign_in_session_and_problem_counters() {

@@ -6,18 +6,15 @@ import dev.gatehouse.factor.totp.TwoFactorUser;
 import dev.gatehouse.support.Browser;
 import dev.gatehouse.support.Browser.Response;
 import dev.gatehouse.support.MutableClock;
-import dev.gatehouse.support.TestServer;
-import io.vertx.core.Vertx;
+import dev.gatehouse.support.ServerFixture;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.function.Supplier;
 
 import static dev.gatehouse.factor.totp.TwoFactorUser.secondStep;
+import static dev.gatehouse.support.SecurityLog.lastEvent;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -27,21 +24,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * signing in; the one that made the change continues under a new id (docs/security.md 32). The
  * change's security event says how many ended.
  */
-@ExtendWith(VertxExtension.class)
 class CredentialChangeTest {
 
   static final MutableClock CLOCK = MutableClock.startingNow();
-  static TestServer server;
-
-  @BeforeAll
-  static void start(Vertx vertx) {
-    server = TestServer.start(vertx, new JsonObject(), CLOCK);
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  @RegisterExtension
+  static final ServerFixture server = ServerFixture.start(new JsonObject(), CLOCK);
 
   /** Another browser signed in to the same account (through its second step when 2FA is on). */
   static Browser elsewhere(TwoFactorUser user) {
@@ -53,11 +40,6 @@ class CredentialChangeTest {
     }
     assertEquals(200, b.get("/api/me").status());
     return b;
-  }
-
-  static JsonObject lastEvent(Browser b, String type) {
-    return b.get("/api/me/security-events").json().getJsonArray("events").stream().map(JsonObject.class::cast)
-        .filter(e -> type.equals(e.getString("type"))).findFirst().orElseThrow(() -> new AssertionError("no " + type));
   }
 
   /**

@@ -4,14 +4,10 @@ import dev.gatehouse.support.Browser;
 import dev.gatehouse.support.Browser.Response;
 import dev.gatehouse.support.Emails;
 import dev.gatehouse.support.MutableClock;
-import dev.gatehouse.support.TestServer;
-import io.vertx.core.Vertx;
+import dev.gatehouse.support.ServerFixture;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -38,34 +34,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * anonymous visitor, a hash of the id and never the id, nothing on an ordinary request, last-seen
  * about once a minute, and expired rows pruned.
  */
-@ExtendWith(VertxExtension.class)
 class SessionTableTest {
 
   static final String PASSWORD = "correct horse battery staple";
   static final MutableClock CLOCK = MutableClock.startingNow();
-  static TestServer server;
-
-  @BeforeAll
-  static void start(Vertx vertx) {
-    server = TestServer.start(vertx, new JsonObject(), CLOCK);
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  @RegisterExtension
+  static final ServerFixture server = ServerFixture.start(new JsonObject(), CLOCK);
 
   static String newAccount() {
     String email = Emails.unique("table");
     assertEquals(201, server.browser().signUp(email, PASSWORD).status());
     return email;
-  }
-
-  static long count(String sql) throws Exception {
-    try (Connection c = server.jdbc(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-      rs.next();
-      return rs.getLong(1);
-    }
   }
 
   static byte[] sha256(String id) throws Exception {
@@ -86,7 +65,7 @@ class SessionTableTest {
 
   @Test
   void page_views_sign_up_and_a_wrong_password_store_no_session() throws Exception {
-    long before = count("SELECT count(*) FROM sessions");
+    long before = server.count("SELECT count(*) FROM sessions");
     HttpClient plain = HttpClient.newHttpClient();
     for (int i = 0; i < 300; i++) {
       // No cookie at all, as a crawler or a flood would come.
@@ -105,10 +84,10 @@ class SessionTableTest {
     assertEquals(401, visitor.signIn(email, "not the password").status());
     assertEquals(401, visitor.get("/api/me").status());
     assertEquals(null, visitor.sessionId(), "the browser holds no session cookie");
-    assertEquals(before, count("SELECT count(*) FROM sessions"), "no row for any of them");
+    assertEquals(before, server.count("SELECT count(*) FROM sessions"), "no row for any of them");
 
     assertEquals(200, visitor.signIn(email, PASSWORD).status());
-    assertEquals(before + 1, count("SELECT count(*) FROM sessions"), "the password step writes the first row");
+    assertEquals(before + 1, server.count("SELECT count(*) FROM sessions"), "the password step writes the first row");
   }
 
   @Test
@@ -176,9 +155,9 @@ class SessionTableTest {
     String id = b.sessionId();
     CLOCK.advance(Duration.ofMinutes(31));
     assertEquals(401, b.get("/api/me").status(), "idle for 31 minutes: refused before any pruning");
-    assertEquals(1, count("SELECT count(*) FROM sessions WHERE id_hash = sha256('" + id + "'::bytea)"));
+    assertEquals(1, server.count("SELECT count(*) FROM sessions WHERE id_hash = sha256('" + id + "'::bytea)"));
     server.app().housekeeping().await(30, TimeUnit.SECONDS);
-    assertEquals(0, count("SELECT count(*) FROM sessions WHERE id_hash = sha256('" + id + "'::bytea)"),
+    assertEquals(0, server.count("SELECT count(*) FROM sessions WHERE id_hash = sha256('" + id + "'::bytea)"),
         "housekeeping deleted the expired row");
   }
 }

@@ -5,15 +5,11 @@ import dev.gatehouse.support.Browser;
 import dev.gatehouse.support.Browser.Response;
 import dev.gatehouse.support.Emails;
 import dev.gatehouse.support.MutableClock;
-import dev.gatehouse.support.TestServer;
-import io.vertx.core.Vertx;
+import dev.gatehouse.support.ServerFixture;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.util.List;
@@ -25,7 +21,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A person sees where they are signed in and ends any session, or all but this one (docs/security.md 31). */
-@ExtendWith(VertxExtension.class)
 class WhereYouAreSignedInTest {
 
   static final String PASSWORD = "correct horse battery staple";
@@ -33,17 +28,8 @@ class WhereYouAreSignedInTest {
   static final String SAFARI_IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
       + "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
   static final MutableClock CLOCK = MutableClock.startingNow();
-  static TestServer server;
-
-  @BeforeAll
-  static void start(Vertx vertx) {
-    server = TestServer.start(vertx, new JsonObject(), CLOCK);
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  @RegisterExtension
+  static final ServerFixture server = ServerFixture.start(new JsonObject(), CLOCK);
 
   static String newAccount() {
     String email = Emails.unique("where");

@@ -5,14 +5,10 @@ import dev.gatehouse.support.Browser;
 import dev.gatehouse.support.Browser.Response;
 import dev.gatehouse.support.Emails;
 import dev.gatehouse.support.FakeDns;
-import dev.gatehouse.support.TestServer;
-import io.vertx.core.Vertx;
+import dev.gatehouse.support.RunningServer;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -28,26 +24,12 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Organisations over HTTP: who may create, see and configure what, and what is stored. */
-@ExtendWith(VertxExtension.class)
 class OrganisationsTest {
 
-  static FakeDns dns;
-  static TestServer server;
-  static SsoKit kit;
-
-  @BeforeAll
-  static void start(Vertx vertx) {
-    dns = FakeDns.start();
-    server = TestServer.start(vertx, SsoKit.settings(dns));
-    kit = new SsoKit(server, dns);
-  }
-
-  @AfterAll
-  static void stop() {
-    kit.close();
-    server.close();
-    dns.close();
-  }
+  @RegisterExtension
+  static final SsoKit kit = SsoKit.fixture();
+  static final RunningServer server = kit.server;
+  static final FakeDns dns = kit.dns;
 
   private static Browser signedIn() {
     String email = Emails.unique("org");

@@ -3,10 +3,14 @@ package dev.gatehouse.sso;
 import dev.gatehouse.support.Browser;
 import dev.gatehouse.support.Browser.Response;
 import dev.gatehouse.support.FakeDns;
-import dev.gatehouse.support.TestServer;
+import dev.gatehouse.support.RunningServer;
+import dev.gatehouse.support.ServerFixture;
 import io.vertx.core.json.JsonObject;
 import no.nav.security.mock.oauth2.MockOAuth2Server;
 import no.nav.security.mock.oauth2.token.DefaultOAuth2TokenCallback;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -17,11 +21,13 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.Function;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -31,19 +37,73 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
  * domain, publish its TXT record, verify, connect a provider), each with its own in-process
  * OpenID Connect provider (mock-oauth2-server), and the redirect dance driven over HTTP. Public so
  * that browser tests elsewhere can set up an organisation the same way.
+ *
+ * <p>A test class gets its DNS, its server and the kit at once, as a JUnit extension:
+ * {@code @RegisterExtension static final SsoKit kit = SsoKit.fixture(CLOCK);} with
+ * {@code static final RunningServer server = kit.server;}. The server starts before the class's first
+ * test and stops after its last, with the DNS and the providers.
  */
-public final class SsoKit implements AutoCloseable {
+public final class SsoKit implements AutoCloseable, BeforeAllCallback, AfterAllCallback {
 
   public static final String PASSWORD = "correct horse battery staple";
 
-  public final TestServer server;
+  public final RunningServer server;
   public final FakeDns dns;
+  /** The server when this kit starts it for a test class ({@link #fixture}), else null. */
+  private final ServerFixture ownServer;
   private final List<MockOAuth2Server> providers = new ArrayList<>();
   private final HttpClient plain = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
 
-  public SsoKit(TestServer server, FakeDns dns) {
+  /** A kit for a server and a DNS that the test started and stops. */
+  public SsoKit(RunningServer server, FakeDns dns) {
+    this(server, dns, null);
+  }
+
+  private SsoKit(RunningServer server, FakeDns dns, ServerFixture ownServer) {
     this.server = server;
     this.dns = dns;
+    this.ownServer = ownServer;
+  }
+
+  /** A DNS, and a server with {@link #settings} and the real clock, for the tests of a class. */
+  public static SsoKit fixture() {
+    return fixture(Clock.systemUTC());
+  }
+
+  /** A DNS, and a server with {@link #settings} and this clock, for the tests of a class. */
+  public static SsoKit fixture(Clock clock) {
+    return fixture(SsoKit::settings, clock);
+  }
+
+  /** A DNS, and a server with the settings made for it (rather than {@link #settings}), for the tests of a class. */
+  public static SsoKit fixture(Function<FakeDns, JsonObject> settings) {
+    return fixture(settings, Clock.systemUTC());
+  }
+
+  /** As {@link #fixture(Function)}, with this clock. */
+  public static SsoKit fixture(Function<FakeDns, JsonObject> settings, Clock clock) {
+    FakeDns dns = FakeDns.start();
+    ServerFixture server = ServerFixture.start(() -> settings.apply(dns), clock);
+    SsoKit kit = new SsoKit(server, dns, server);
+    server.closing(kit, dns);
+    return kit;
+  }
+
+  @Override
+  public void beforeAll(ExtensionContext context) {
+    ownServer().beforeAll(context);
+  }
+
+  @Override
+  public void afterAll(ExtensionContext context) throws Exception {
+    ownServer().afterAll(context);
+  }
+
+  private ServerFixture ownServer() {
+    if (ownServer == null) {
+      throw new IllegalStateException("only a kit from SsoKit.fixture() is an extension; this one's server is the test's");
+    }
+    return ownServer;
   }
 
   /**

@@ -3,23 +3,14 @@ package dev.gatehouse.sso;
 import dev.gatehouse.sso.SsoKit.Org;
 import dev.gatehouse.support.Browser;
 import dev.gatehouse.support.Browser.Response;
-import dev.gatehouse.support.FakeDns;
 import dev.gatehouse.support.MutableClock;
-import dev.gatehouse.support.TestServer;
-import io.vertx.core.Vertx;
+import dev.gatehouse.support.RunningServer;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.net.URI;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -39,27 +30,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * says the person signed in after the confirmation started ({@code auth_time}) and names the
  * identity bound to this very account; anything else grants nothing and says why.
  */
-@ExtendWith(VertxExtension.class)
 class SsoReauthenticationTest {
 
   static final MutableClock CLOCK = MutableClock.startingNow();
-  static FakeDns dns;
-  static TestServer server;
-  static SsoKit kit;
-
-  @BeforeAll
-  static void start(Vertx vertx) {
-    dns = FakeDns.start();
-    server = TestServer.start(vertx, SsoKit.settings(dns), CLOCK);
-    kit = new SsoKit(server, dns);
-  }
-
-  @AfterAll
-  static void stop() {
-    kit.close();
-    server.close();
-    dns.close();
-  }
+  @RegisterExtension
+  static final SsoKit kit = SsoKit.fixture(CLOCK);
+  static final RunningServer server = kit.server;
 
   @AfterEach
   void realTime() {
@@ -169,8 +145,8 @@ class SsoReauthenticationTest {
     refused = kit.reauthenticated(ann, org, subjectOf(org.email("newcomer")), vouched(org.email("newcomer"), now()));
     assertEquals("/account?sso_error=sso_identity_mismatch", refused.header("Location"));
     assertRefused(ann, org.email("ann"), "sso_identity_mismatch");
-    assertEquals(0, count("SELECT count(*) FROM users WHERE email = '" + org.email("newcomer") + "'"));
-    assertEquals(0, count("SELECT count(*) FROM sso_identities WHERE subject = '" + subjectOf(org.email("newcomer")) + "'"));
+    assertEquals(0, server.count("SELECT count(*) FROM users WHERE email = '" + org.email("newcomer") + "'"));
+    assertEquals(0, server.count("SELECT count(*) FROM sso_identities WHERE subject = '" + subjectOf(org.email("newcomer")) + "'"));
   }
 
   @Test
@@ -244,14 +220,5 @@ class SsoReauthenticationTest {
     assertEquals("sudo.sso_refused", refused.getString("type"));
     assertEquals(reason, refused.getJsonObject("details").getString("reason"));
     assertNotNull(refused.getString("ip"));
-  }
-
-  private static long count(String sql) {
-    try (Connection c = server.jdbc(); PreparedStatement s = c.prepareStatement(sql); ResultSet rs = s.executeQuery()) {
-      rs.next();
-      return rs.getLong(1);
-    } catch (SQLException e) {
-      throw new IllegalStateException(e);
-    }
   }
 }

@@ -3,21 +3,16 @@ package dev.gatehouse.sso;
 import dev.gatehouse.sso.SsoKit.Org;
 import dev.gatehouse.support.Browser;
 import dev.gatehouse.support.Browser.Response;
-import dev.gatehouse.support.FakeDns;
 import dev.gatehouse.support.LogCapture;
 import dev.gatehouse.support.MutableClock;
-import dev.gatehouse.support.TestServer;
+import dev.gatehouse.support.RunningServer;
 import dev.gatehouse.factor.totp.Base32;
 import dev.gatehouse.factor.totp.Totp;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.net.URI;
 import java.sql.Connection;
@@ -38,27 +33,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** Signing in through an organisation's OpenID Connect provider, against a real provider in-process. */
-@ExtendWith(VertxExtension.class)
 class SsoSignInTest {
 
   static final MutableClock CLOCK = MutableClock.startingNow();
-  static FakeDns dns;
-  static TestServer server;
-  static SsoKit kit;
-
-  @BeforeAll
-  static void start(Vertx vertx) {
-    dns = FakeDns.start();
-    server = TestServer.start(vertx, SsoKit.settings(dns), CLOCK);
-    kit = new SsoKit(server, dns);
-  }
-
-  @AfterAll
-  static void stop() {
-    kit.close();
-    server.close();
-    dns.close();
-  }
+  @RegisterExtension
+  static final SsoKit kit = SsoKit.fixture(CLOCK);
+  static final RunningServer server = kit.server;
 
   @AfterEach
   void realTime() {
@@ -107,7 +87,7 @@ class SsoSignInTest {
     Browser second = server.browser();
     ok(302, kit.signIn(second, org, org.email("BOB")));
     assertEquals(id, ok(200, second.get("/api/me")).json().getJsonObject("user").getString("id"));
-    assertEquals(1, count("SELECT count(*) FROM users WHERE email = '" + org.email("bob") + "'"));
+    assertEquals(1, server.count("SELECT count(*) FROM users WHERE email = '" + org.email("bob") + "'"));
   }
 
   @Test
@@ -274,7 +254,7 @@ class SsoSignInTest {
     Map<String, Object> claims = vouched(org.email("gus"));
     claims.put("aud", "some-other-client");
     assertFailure(kit.callback(browser, org, kit.authorize(browser, org), claims), "sso_token_invalid", browser);
-    assertEquals(0, count("SELECT count(*) FROM users WHERE email = '" + org.email("gus") + "'"));
+    assertEquals(0, server.count("SELECT count(*) FROM users WHERE email = '" + org.email("gus") + "'"));
   }
 
   @Test
@@ -309,7 +289,7 @@ class SsoSignInTest {
     Map<String, Object> none = vouched(org.email("jo"));
     none.remove("email");
     assertFailure(kit.callback(browser, org, kit.authorize(browser, org), none), "sso_email_unverified", browser);
-    assertEquals(0, count("SELECT count(*) FROM users WHERE email = '" + org.email("jo") + "'"));
+    assertEquals(0, server.count("SELECT count(*) FROM users WHERE email = '" + org.email("jo") + "'"));
   }
 
   @Test
@@ -436,15 +416,6 @@ class SsoSignInTest {
       ResultSet rs = s.executeQuery();
       assertTrue(rs.next(), "no account " + email);
       return rs.getString(1);
-    }
-  }
-
-  private static long count(String sql) {
-    try (Connection c = server.jdbc(); var s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-      rs.next();
-      return rs.getLong(1);
-    } catch (SQLException e) {
-      throw new IllegalStateException(e);
     }
   }
 }

@@ -8,16 +8,22 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The real Gatehouse server for a test class: started on a free port against its own new database
- * in the test PostgreSQL, with the production defaults unless a test overrides a setting.
+ * The real Gatehouse server: started on a free port against its own new database in the test
+ * PostgreSQL, with the production defaults unless a test overrides a setting. A test class that
+ * shares one server among its tests registers a {@link ServerFixture}; this is for tests that start
+ * and stop servers themselves (several nodes on one database, restarts, a setting of their own).
  */
-public final class TestServer implements AutoCloseable {
+public final class TestServer implements RunningServer, AutoCloseable {
 
   private final Gatehouse app;
   private final String databaseUrl;
@@ -58,6 +64,18 @@ public final class TestServer implements AutoCloseable {
     return start(own ? Vertx.vertx() : vertx, own, new Metrics(), overrides, clock, extras);
   }
 
+  /**
+   * A port free on the loopback now, for a server that must know its address before it starts (its
+   * public URL, where a provider or a passkey's origin sends the browser).
+   */
+  public static int freePort() {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   private static final Gatehouse.Extras NO_EXTRAS = internals -> java.util.List.of();
 
   /**
@@ -95,32 +113,37 @@ public final class TestServer implements AutoCloseable {
     }
   }
 
+  @Override
   public int port() {
     return app.port();
   }
 
+  @Override
   public String baseUrl() {
     return "http://127.0.0.1:" + port();
   }
 
-  /** The management listener (metrics, health), loopback only. */
+  @Override
   public String managementUrl() {
     return "http://127.0.0.1:" + app.managementPort();
   }
 
+  @Override
   public Browser browser() {
     return new Browser(baseUrl());
   }
 
+  @Override
   public Gatehouse app() {
     return app;
   }
 
-  /** The server's database URL, for reading tables directly in a test. */
+  @Override
   public String databaseUrl() {
     return databaseUrl;
   }
 
+  @Override
   public Connection jdbc() throws SQLException {
     return TestPostgres.jdbc(databaseUrl);
   }

@@ -5,14 +5,10 @@ import dev.gatehouse.support.Browser;
 import dev.gatehouse.support.Browser.Response;
 import dev.gatehouse.support.Emails;
 import dev.gatehouse.support.MutableClock;
-import dev.gatehouse.support.TestServer;
-import io.vertx.core.Vertx;
+import dev.gatehouse.support.ServerFixture;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -30,24 +26,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The password step's budgets (docs/security.md 9). The server trusts 127.0.0.1 as a proxy, so each test
  * can play its own client address with {@code X-Forwarded-For}.
  */
-@ExtendWith(VertxExtension.class)
 class PasswordBudgetTest {
 
   static final String PASSWORD = "correct horse battery staple";
   static final MutableClock CLOCK = MutableClock.startingNow();
-  static TestServer server;
-
-  @BeforeAll
-  static void start(Vertx vertx) {
-    server = TestServer.start(vertx, new JsonObject()
-        .put(Settings.TRUSTED_PROXIES, "127.0.0.1")
-        .put("GATEHOUSE_PASSWORD_ADDRESS_LIMIT", 20), CLOCK);
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  @RegisterExtension
+  static final ServerFixture server = ServerFixture.start(new JsonObject()
+      .put(Settings.TRUSTED_PROXIES, "127.0.0.1")
+      .put("GATEHOUSE_PASSWORD_ADDRESS_LIMIT", 20), CLOCK);
 
   /** A browser at a client address of its own. */
   static Browser browser() {

@@ -3,16 +3,12 @@ package dev.gatehouse.throttle;
 import dev.gatehouse.support.Browser;
 import dev.gatehouse.support.Browser.Response;
 import dev.gatehouse.support.MutableClock;
-import dev.gatehouse.support.TestServer;
+import dev.gatehouse.support.ServerFixture;
 import dev.gatehouse.factor.totp.TwoFactorUser;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -26,26 +22,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The second step's budgets (docs/security.md 7-8), per account, across sessions. */
-@ExtendWith(VertxExtension.class)
 class SecondStepBudgetTest {
 
   static final MutableClock CLOCK = MutableClock.startingNow();
-  static TestServer server;
-
-  @BeforeAll
-  static void start(Vertx vertx) {
-    server = TestServer.start(vertx, new JsonObject(), CLOCK);
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
-
-  /** A well-formed code of no step near now: wrong, and not a drifted clock's either. */
-  static String wrongCode(TwoFactorUser user) {
-    return user.wrongCode();
-  }
+  @RegisterExtension
+  static final ServerFixture server = ServerFixture.start(new JsonObject(), CLOCK);
 
   /** Sends {@code n} wrong codes, opening a new pending session whenever the flow clears one (5 per state). */
   static List<Integer> guess(TwoFactorUser user, int n) {
@@ -57,7 +38,7 @@ class SecondStepBudgetTest {
         b = user.pending();
         inThisState = 0;
       }
-      statuses.add(secondStep(b, "code", wrongCode(user)).status());
+      statuses.add(secondStep(b, "code", user.wrongCode()).status());
       inThisState++;
     }
     return statuses;
@@ -84,7 +65,7 @@ class SecondStepBudgetTest {
     TwoFactorUser user = TwoFactorUser.enrolled(server, CLOCK);
     guess(user, 9);
     Browser again = user.pending(); // the password, right once more
-    assertEquals(429, secondStep(again, "code", wrongCode(user)).status());
+    assertEquals(429, secondStep(again, "code", user.wrongCode()).status());
   }
 
   @Test
@@ -103,7 +84,7 @@ class SecondStepBudgetTest {
     for (int i = 0; i < 15; i++) {
       sessions.add(user.pending());
     }
-    String wrong = wrongCode(user);
+    String wrong = user.wrongCode();
     CountDownLatch go = new CountDownLatch(1);
     List<CompletableFuture<Integer>> answers = sessions.stream().map(b -> CompletableFuture.supplyAsync(() -> {
       try {
@@ -195,7 +176,7 @@ class SecondStepBudgetTest {
     TwoFactorUser user = TwoFactorUser.enrolled(server, CLOCK);
     List<Integer> statuses = new ArrayList<>();
     for (int i = 0; i < 11; i++) {
-      statuses.add(sudoCode(user, wrongCode(user)).status());
+      statuses.add(sudoCode(user, user.wrongCode()).status());
     }
     // As at sign-in: the 10th wrong code uses the budget up and is answered 429.
     assertEquals(Collections.nCopies(9, 401), statuses.subList(0, 9), statuses.toString());
@@ -208,7 +189,7 @@ class SecondStepBudgetTest {
   void a_right_sudo_code_refills_the_budget() {
     TwoFactorUser user = TwoFactorUser.enrolled(server, CLOCK);
     for (int i = 0; i < 9; i++) {
-      assertEquals(401, sudoCode(user, wrongCode(user)).status());
+      assertEquals(401, sudoCode(user, user.wrongCode()).status());
     }
     assertEquals(204, sudoCode(user, user.code()).status());
     user.nextStep();

@@ -13,17 +13,14 @@ import com.microsoft.playwright.CDPSession;
 import com.microsoft.playwright.Locator;
 import com.microsoft.playwright.options.AriaRole;
 import dev.gatehouse.config.Settings;
+import dev.gatehouse.support.ServerFixture;
 import dev.gatehouse.support.TestServer;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.UUID;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Passkeys in Chromium, with the DevTools protocol's virtual authenticator as the person's passkey
@@ -37,23 +34,13 @@ import org.junit.jupiter.api.Test;
 class PasskeyJourneyTest extends BrowserTest {
 
   private static final String PASSWORD = "correct horse battery";
-  private static TestServer server;
-  private static String base;
+  private static final int PORT = TestServer.freePort();
+  private static final String base = "http://localhost:" + PORT;
+  @RegisterExtension
+  static final ServerFixture server = ServerFixture.start(new io.vertx.core.json.JsonObject()
+      .put(Settings.HTTP_PORT, PORT).put(Settings.PUBLIC_URL, base));
 
   private final String email = "passkeys-" + UUID.randomUUID().toString().substring(0, 8) + "@example.com";
-
-  @BeforeAll
-  static void startServer() {
-    int port = freePort();
-    base = "http://localhost:" + port;
-    server = TestServer.start(null, new io.vertx.core.json.JsonObject()
-        .put(Settings.HTTP_PORT, port).put(Settings.PUBLIC_URL, base));
-  }
-
-  @AfterAll
-  static void stopServer() {
-    if (server != null) server.close();
-  }
 
   @Override
   protected String baseUrl() {
@@ -263,13 +250,5 @@ class PasskeyJourneyTest extends BrowserTest {
     JsonObject params = new JsonObject();
     params.addProperty("authenticatorId", id);
     return params;
-  }
-
-  private static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 }

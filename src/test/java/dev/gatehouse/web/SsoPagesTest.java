@@ -1,6 +1,7 @@
 package dev.gatehouse.web;
 
 import static com.microsoft.playwright.assertions.PlaywrightAssertions.assertThat;
+import static dev.gatehouse.support.TestServer.freePort;
 import static dev.gatehouse.web.Ui.button;
 import static dev.gatehouse.web.Ui.heading;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -13,18 +14,14 @@ import dev.gatehouse.config.Settings;
 import dev.gatehouse.sso.SsoKit;
 import dev.gatehouse.sso.SsoKit.Org;
 import dev.gatehouse.support.FakeDns;
-import dev.gatehouse.support.TestServer;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
+import dev.gatehouse.support.RunningServer;
 import java.util.List;
 import java.util.UUID;
 import java.util.regex.Pattern;
 import no.nav.security.mock.oauth2.MockOAuth2Server;
 import no.nav.security.mock.oauth2.token.DefaultOAuth2TokenCallback;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * "Sign in with SSO" and the Organisation settings in a real browser, against a real OpenID
@@ -36,47 +33,21 @@ class SsoPagesTest extends BrowserTest {
 
   private static final String PASSWORD = "correct horse battery";
 
-  private static FakeDns dns;
-  private static TestServer server;
-  private static SsoKit kit;
-
   /**
    * The provider sends the browser back to GATEHOUSE_PUBLIC_URL, so the server gets a port chosen
    * before it starts, and the public URL is the one the browser uses (127.0.0.1: the cookie's host).
    */
+  private static final int PORT = freePort();
+  @RegisterExtension
+  static final SsoKit kit = SsoKit.fixture(dns -> SsoKit.settings(dns)
+      .put(Settings.HTTP_PORT, PORT)
+      .put(Settings.PUBLIC_URL, "http://127.0.0.1:" + PORT));
+  private static final RunningServer server = kit.server;
+  private static final FakeDns dns = kit.dns;
+
   @Override
   protected String baseUrl() {
-    synchronized (SsoPagesTest.class) {
-      if (server == null) {
-        dns = FakeDns.start();
-        int port = freePort();
-        server = TestServer.start(null, SsoKit.settings(dns)
-            .put(Settings.HTTP_PORT, port)
-            .put(Settings.PUBLIC_URL, "http://127.0.0.1:" + port));
-        kit = new SsoKit(server, dns);
-      }
-      return server.baseUrl();
-    }
-  }
-
-  @AfterAll
-  static void stopServers() {
-    synchronized (SsoPagesTest.class) {
-      if (kit != null) kit.close();
-      if (server != null) server.close();
-      if (dns != null) dns.close();
-      kit = null;
-      server = null;
-      dns = null;
-    }
-  }
-
-  private static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return server.baseUrl();
   }
 
   private static String id() {

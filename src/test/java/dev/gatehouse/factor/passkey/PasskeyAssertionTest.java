@@ -13,11 +13,10 @@ import dev.gatehouse.support.Browser.Response;
 import dev.gatehouse.support.LogCapture;
 import dev.gatehouse.support.MutableClock;
 import dev.gatehouse.support.Race;
-import dev.gatehouse.support.TestServer;
-import io.vertx.core.Vertx;
+import dev.gatehouse.support.SecurityLog;
+import dev.gatehouse.support.ServerFixture;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -26,10 +25,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -41,21 +38,11 @@ import org.junit.jupiter.params.provider.EnumSource;
  * went backwards, another account's passkey, a cancelled prompt and malformed answers
  * (docs/security.md 23, 44-47). Each refusal is counted like a wrong code; a malformed answer is not.
  */
-@ExtendWith(VertxExtension.class)
 class PasskeyAssertionTest {
 
   static final MutableClock CLOCK = MutableClock.startingNow();
-  static TestServer server;
-
-  @BeforeAll
-  static void start(Vertx vertx) {
-    server = TestServer.start(vertx, new JsonObject(), CLOCK);
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  @RegisterExtension
+  static final ServerFixture server = ServerFixture.start(new JsonObject(), CLOCK);
 
   @Test
   void the_password_step_offers_the_passkey_and_only_a_pending_sign_in_gets_its_options() {
@@ -331,8 +318,7 @@ class PasskeyAssertionTest {
 
   /** The account's security log, newest first. */
   static List<JsonObject> events(PasskeyUser user) {
-    return user.browser.get("/api/me/security-events").json().getJsonArray("events").stream()
-        .map(e -> (JsonObject) e).toList();
+    return SecurityLog.events(user.browser);
   }
 
   static long signCount(String id) {

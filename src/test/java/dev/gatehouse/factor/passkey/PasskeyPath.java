@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.gatehouse.factor.totp.TwoFactorUser;
 import dev.gatehouse.support.Browser;
 import dev.gatehouse.support.Browser.Response;
-import dev.gatehouse.support.TestServer;
+import dev.gatehouse.support.RunningServer;
 import io.vertx.core.json.JsonObject;
 
 /**
@@ -17,7 +17,7 @@ enum PasskeyPath {
 
   SECOND_STEP(PasskeyOptions.SECOND_STEP, "invalid_code", 200) {
     @Override
-    Browser browser(TestServer server, PasskeyUser user) {
+    Browser browser(RunningServer server, PasskeyUser user) {
       return user.pending();
     }
 
@@ -30,7 +30,7 @@ enum PasskeyPath {
   SUDO(PasskeyOptions.SUDO, "invalid_code", 204) {
     /** The person's own signed-in browser, with the password half of sudo given. */
     @Override
-    Browser browser(TestServer server, PasskeyUser user) {
+    Browser browser(RunningServer server, PasskeyUser user) {
       Response half = user.browser.post("/api/me/sudo", new JsonObject().put("password", TwoFactorUser.PASSWORD));
       assertEquals("second_factor_required", half.json().getString("state"), half.toString());
       return user.browser;
@@ -45,7 +45,7 @@ enum PasskeyPath {
   PASSWORDLESS(PasswordlessSignInTest.OPTIONS, "invalid_passkey", 200) {
     /** Anyone's browser: the passkey names its account. */
     @Override
-    Browser browser(TestServer server, PasskeyUser user) {
+    Browser browser(RunningServer server, PasskeyUser user) {
       return server.browser();
     }
 
@@ -66,7 +66,7 @@ enum PasskeyPath {
   }
 
   /** A browser at the point where this path asks for a passkey. */
-  abstract Browser browser(TestServer server, PasskeyUser user);
+  abstract Browser browser(RunningServer server, PasskeyUser user);
 
   abstract Response submit(Browser b, Object answer);
 

@@ -12,41 +12,28 @@ import dev.gatehouse.factor.totp.TwoFactorUser;
 import dev.gatehouse.support.Browser;
 import dev.gatehouse.support.Browser.Response;
 import dev.gatehouse.support.MutableClock;
-import dev.gatehouse.support.TestServer;
-import io.vertx.core.Vertx;
+import dev.gatehouse.support.SecurityLog;
+import dev.gatehouse.support.ServerFixture;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Passkeys in Account settings over HTTP: adding one (behind sudo, with a server challenge), listing,
  * renaming and removing them, and what that does to two-factor authentication and its recovery codes
  * (docs/security.md 15, 17, 44, 45, 48).
  */
-@ExtendWith(VertxExtension.class)
 class PasskeySettingsTest {
 
   static final MutableClock CLOCK = MutableClock.startingNow();
   static final UUID ICLOUD = UUID.fromString("fbfc3007-154e-4ecc-8c0b-6e020557d7bd");
-  static TestServer server;
-
-  @BeforeAll
-  static void start(Vertx vertx) {
-    server = TestServer.start(vertx, new JsonObject(), CLOCK);
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  @RegisterExtension
+  static final ServerFixture server = ServerFixture.start(new JsonObject(), CLOCK);
 
   @Test
   void the_creation_options_name_our_site_a_random_user_handle_and_a_fresh_challenge() {
@@ -293,9 +280,7 @@ class PasskeySettingsTest {
   }
 
   private static JsonObject lastEvent(PasskeyUser user, String type) {
-    return user.browser.get("/api/me/security-events").json().getJsonArray("events").stream()
-        .map(e -> (JsonObject) e).filter(e -> e.getString("type").equals(type)).findFirst().orElseThrow()
-        .getJsonObject("details");
+    return SecurityLog.lastEvent(user.browser, type).getJsonObject("details");
   }
 
   @Test

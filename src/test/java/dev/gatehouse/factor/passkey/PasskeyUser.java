@@ -6,7 +6,7 @@ import dev.gatehouse.factor.totp.TwoFactorUser;
 import dev.gatehouse.support.Browser;
 import dev.gatehouse.support.Browser.Response;
 import dev.gatehouse.support.MutableClock;
-import dev.gatehouse.support.TestServer;
+import dev.gatehouse.support.RunningServer;
 import io.vertx.core.json.JsonObject;
 import java.util.UUID;
 
@@ -42,16 +42,16 @@ final class PasskeyUser {
     return new PasskeyUser(person, new EmulatedAuthenticator(ORIGIN), id);
   }
 
-  static PasskeyUser signedIn(TestServer server, MutableClock clock) {
+  static PasskeyUser signedIn(RunningServer server, MutableClock clock) {
     return new PasskeyUser(TwoFactorUser.signedIn(server, clock), new EmulatedAuthenticator(ORIGIN));
   }
 
-  static PasskeyUser signedIn(TestServer server, MutableClock clock, EmulatedAuthenticator authenticator) {
+  static PasskeyUser signedIn(RunningServer server, MutableClock clock, EmulatedAuthenticator authenticator) {
     return new PasskeyUser(TwoFactorUser.signedIn(server, clock), authenticator);
   }
 
   /** Signed in, with one passkey ("Laptop") as the account's only second factor. */
-  static PasskeyUser enrolled(TestServer server, MutableClock clock) {
+  static PasskeyUser enrolled(RunningServer server, MutableClock clock) {
     PasskeyUser user = signedIn(server, clock);
     user.registered("Laptop");
     return user;

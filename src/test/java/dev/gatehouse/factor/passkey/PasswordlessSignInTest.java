@@ -8,24 +8,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.gatehouse.sso.SsoKit;
 import dev.gatehouse.support.Browser;
 import dev.gatehouse.support.Browser.Response;
-import dev.gatehouse.support.FakeDns;
 import dev.gatehouse.support.MutableClock;
 import dev.gatehouse.support.Race;
+import dev.gatehouse.support.RunningServer;
 import dev.gatehouse.support.TestServer;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
-import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.Base64;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Signing in with a passkey alone (docs/security.md 30, 44-47, 49), over HTTP: a discoverable passkey
@@ -41,23 +37,9 @@ class PasswordlessSignInTest {
   static final String SIGN_IN = "/api/session/passkey";
 
   static final MutableClock CLOCK = MutableClock.startingNow();
-  static FakeDns dns;
-  static TestServer server;
-  static SsoKit kit;
-
-  @BeforeAll
-  static void start(Vertx vertx) {
-    dns = FakeDns.start();
-    server = TestServer.start(vertx, SsoKit.settings(dns), CLOCK);
-    kit = new SsoKit(server, dns);
-  }
-
-  @AfterAll
-  static void stop() {
-    kit.close();
-    server.close();
-    dns.close();
-  }
+  @RegisterExtension
+  static final SsoKit kit = SsoKit.fixture(CLOCK);
+  static final RunningServer server = kit.server;
 
   @Test
   void a_passkey_with_user_verification_signs_in_alone_under_a_new_session_id() {
@@ -240,7 +222,7 @@ class PasswordlessSignInTest {
     return sign(server, answer);
   }
 
-  private static Response sign(TestServer on, JsonObject answer) {
+  private static Response sign(RunningServer on, JsonObject answer) {
     return on.browser().post(SIGN_IN, new JsonObject().put("passkey", answer));
   }
 
@@ -252,11 +234,7 @@ class PasswordlessSignInTest {
     return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
   }
 
-  private static long count(String table) throws SQLException {
-    try (Connection db = server.jdbc(); Statement q = db.createStatement();
-         ResultSet rs = q.executeQuery("SELECT count(*) FROM " + table)) {
-      rs.next();
-      return rs.getLong(1);
-    }
+  private static long count(String table) {
+    return server.count("SELECT count(*) FROM " + table);
   }
 }

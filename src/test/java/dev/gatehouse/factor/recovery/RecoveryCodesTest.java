@@ -10,12 +10,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.gatehouse.support.Browser;
 import dev.gatehouse.support.Browser.Response;
 import dev.gatehouse.support.MutableClock;
+import dev.gatehouse.support.ServerFixture;
 import dev.gatehouse.support.TestServer;
 import dev.gatehouse.factor.totp.TwoFactorUser;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
 import java.security.MessageDigest;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -26,28 +25,16 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Recovery codes: handed out, single-use, found again, regenerated, downloaded and printed (issue 4). */
-@ExtendWith(VertxExtension.class)
 class RecoveryCodesTest {
 
   static final MutableClock CLOCK = MutableClock.startingNow();
-  static TestServer server;
-
-  @BeforeAll
-  static void start(Vertx vertx) {
-    // The attempt budgets have tests of their own (throttle/); here the single-use guards are what is proven.
-    server = TestServer.start(vertx, TestServer.roomForRaces(), CLOCK);
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  // The attempt budgets have tests of their own (throttle/); here the single-use guards are what is proven.
+  @RegisterExtension
+  static final ServerFixture server = ServerFixture.start(TestServer.roomForRaces(), CLOCK);
 
   @Test
   void a_recovery_code_signs_in_once_and_is_refused_the_second_time() {

@@ -11,35 +11,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.gatehouse.support.Browser;
 import dev.gatehouse.support.Browser.Response;
 import dev.gatehouse.support.MutableClock;
+import dev.gatehouse.support.ServerFixture;
 import dev.gatehouse.support.TestServer;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The second sign-in step with an authenticator app (issue 3, docs/security.md 1–4, 10–11). */
-@ExtendWith(VertxExtension.class)
 class TotpSignInTest {
 
   static final MutableClock CLOCK = MutableClock.startingNow();
-  static TestServer server;
-
-  @BeforeAll
-  static void start(Vertx vertx) {
-    // The attempt budgets have tests of their own (throttle/); here the single-use guards are what is proven.
-    server = TestServer.start(vertx, TestServer.roomForRaces(), CLOCK);
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  // The attempt budgets have tests of their own (throttle/); here the single-use guards are what is proven.
+  @RegisterExtension
+  static final ServerFixture server = ServerFixture.start(TestServer.roomForRaces(), CLOCK);
 
   @Test
   void a_user_with_2fa_signs_in_with_a_code_and_the_session_id_changes_at_each_step() {
@@ -185,7 +172,7 @@ class TotpSignInTest {
   void five_wrong_codes_end_the_pending_sign_in() {
     TwoFactorUser user = TwoFactorUser.enrolled(server, CLOCK);
     Browser b = user.pending();
-    String wrong = wrongCode(user);
+    String wrong = user.wrongCode();
     for (int i = 1; i <= 4; i++) {
       Response answer = secondStep(b, "code", wrong);
       assertEquals("invalid_code", answer.code(), answer.toString());
@@ -198,7 +185,7 @@ class TotpSignInTest {
   void second_step_successes_and_failures_are_in_the_security_log() {
     TwoFactorUser user = TwoFactorUser.enrolled(server, CLOCK);
     Browser b = user.pending();
-    secondStep(b, "code", wrongCode(user));
+    secondStep(b, "code", user.wrongCode());
     assertEquals(200, secondStep(b, "code", user.code()).status());
     JsonArray events = b.get("/api/me/security-events").json().getJsonArray("events");
     List<String> types = events.stream().map(e -> ((JsonObject) e).getString("type")).toList();
@@ -259,14 +246,10 @@ class TotpSignInTest {
   @Test
   void a_plainly_wrong_code_says_nothing_about_clocks() {
     TwoFactorUser user = TwoFactorUser.enrolled(server, CLOCK);
-    Response wrong = secondStep(user.pending(), "code", wrongCode(user));
+    Response wrong = secondStep(user.pending(), "code", user.wrongCode());
     assertEquals(401, wrong.status());
     assertFalse(wrong.json().containsKey("clockSkewSeconds"), wrong.toString());
     assertEquals(200, secondStep(user.pending(), "code", user.code()).status());
-  }
-
-  static String wrongCode(TwoFactorUser user) {
-    return user.wrongCode();
   }
 
   private static void assertRefused(Response answer) {

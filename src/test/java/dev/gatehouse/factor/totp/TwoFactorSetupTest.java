@@ -14,11 +14,10 @@ import dev.gatehouse.support.Browser;
 import dev.gatehouse.support.Browser.Response;
 import dev.gatehouse.support.LogCapture;
 import dev.gatehouse.support.MutableClock;
+import dev.gatehouse.support.ServerFixture;
 import dev.gatehouse.support.TestServer;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.net.URI;
@@ -29,27 +28,15 @@ import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import javax.imageio.ImageIO;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Enrolling, re-configuring and disabling an authenticator app (issue 3, docs/security.md 5, 6, 15–17). */
-@ExtendWith(VertxExtension.class)
 class TwoFactorSetupTest {
 
   static final MutableClock CLOCK = MutableClock.startingNow();
-  static TestServer server;
-
-  @BeforeAll
-  static void start(Vertx vertx) {
-    server = TestServer.start(vertx, new JsonObject().put("GATEHOUSE_ISSUER", "Acme Corp"), CLOCK);
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  @RegisterExtension
+  static final ServerFixture server = ServerFixture.start(new JsonObject().put("GATEHOUSE_ISSUER", "Acme Corp"), CLOCK);
 
   @Test
   void setup_answers_the_secret_grouped_the_key_uri_and_the_qr_code_url_and_is_not_cached() {
@@ -281,7 +268,7 @@ class TwoFactorSetupTest {
       assertEquals(403, refused.status(), refused.toString());
       assertEquals("sudo_required", refused.code());
     }
-    Response wrong = b.post("/api/me/sudo", new JsonObject().put("code", TotpSignInTest.wrongCode(user)));
+    Response wrong = b.post("/api/me/sudo", new JsonObject().put("code", user.wrongCode()));
     assertEquals(401, wrong.status(), wrong.toString());
     assertEquals(403, b.delete("/api/me/two-factor").status(), "a wrong code grants nothing");
     assertEquals(0, count("SELECT count(*) FROM totp_setups WHERE user_id = ?", user), "no secret was made");

@@ -6,7 +6,7 @@ import dev.gatehouse.support.Browser;
 import dev.gatehouse.support.Browser.Response;
 import dev.gatehouse.support.Emails;
 import dev.gatehouse.support.MutableClock;
-import dev.gatehouse.support.TestServer;
+import dev.gatehouse.support.RunningServer;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.List;
@@ -19,14 +19,14 @@ public final class TwoFactorUser {
 
   public static final String PASSWORD = "correct horse battery staple";
 
-  public final TestServer server;
+  public final RunningServer server;
   public final MutableClock clock;
   public final String email;
   public final Browser browser;
   public byte[] key;
   public List<String> recoveryCodes;
 
-  private TwoFactorUser(TestServer server, MutableClock clock, String email, Browser browser) {
+  private TwoFactorUser(RunningServer server, MutableClock clock, String email, Browser browser) {
     this.server = server;
     this.clock = clock;
     this.email = email;
@@ -34,12 +34,12 @@ public final class TwoFactorUser {
   }
 
   /** Signed up and signed in (no 2FA yet), with sudo. */
-  public static TwoFactorUser signedIn(TestServer server, MutableClock clock) {
+  public static TwoFactorUser signedIn(RunningServer server, MutableClock clock) {
     return signedIn(server, clock, Emails.unique("tf"));
   }
 
-  /** As {@link #signedIn(TestServer, MutableClock)}, with this email (e.g. at an organisation's domain). */
-  public static TwoFactorUser signedIn(TestServer server, MutableClock clock, String email) {
+  /** As {@link #signedIn(RunningServer, MutableClock)}, with this email (e.g. at an organisation's domain). */
+  public static TwoFactorUser signedIn(RunningServer server, MutableClock clock, String email) {
     Browser browser = server.browser();
     Response created = browser.signUp(email, PASSWORD);
     assertEquals(201, created.status(), created.toString());
@@ -51,13 +51,13 @@ public final class TwoFactorUser {
   }
 
   /** Signed in with 2FA on: set up, confirmed, recovery codes kept; the clock moved past the confirming step. */
-  public static TwoFactorUser enrolled(TestServer server, MutableClock clock) {
+  public static TwoFactorUser enrolled(RunningServer server, MutableClock clock) {
     TwoFactorUser user = signedIn(server, clock);
     user.enable();
     return user;
   }
 
-  public static TwoFactorUser enrolled(TestServer server, MutableClock clock, String email) {
+  public static TwoFactorUser enrolled(RunningServer server, MutableClock clock, String email) {
     TwoFactorUser user = signedIn(server, clock, email);
     user.enable();
     return user;
