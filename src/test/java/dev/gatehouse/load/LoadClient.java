@@ -223,7 +223,9 @@ public final class LoadClient implements AutoCloseable {
     f.onComplete(ar -> {
       run.latencies[i] = System.nanoTime() - sent;
       record(run, i, ar.succeeded() ? ar.result() : 0, ar.cause());
-      loop(run, next, end, limit, operation, done);
+      // Through the context, not directly: an operation that fails at once would otherwise recurse
+      // until the stack overflows.
+      context.runOnContext(v -> loop(run, next, end, limit, operation, done));
     });
   }
 
