@@ -150,14 +150,12 @@ public final class PasskeyCeremony {
   private final RelyingParty rp;
   private final LookupHash macs;
   private final Clock clock;
-  private final WebAuthnManager webauthn;
   /**
    * Measured: reading and checking an ES256 assertion took 1.8-3.2 ms of CPU each (3,000 in a row, warm, on
    * the shared 2-core build machine) and the first registration 78 ms (class loading): too long for an event
    * loop that serves everyone else meanwhile, so it runs here. Idle threads end with the server.
    */
   private final ThreadPoolExecutor verifiers;
-  private final CborConverter cbor;
   private final List<PublicKeyCredentialParameters> parameters;
   private final SecureRandom random = new SecureRandom();
 
@@ -168,10 +166,6 @@ public final class PasskeyCeremony {
     this.rp = rp;
     this.macs = macs;
     this.clock = clock;
-    ObjectConverter converter = new ObjectConverter();
-    // Non-strict: attestation is "none", so no statement is judged against trust anchors (nothing to fetch).
-    this.webauthn = WebAuthnManager.createNonStrictWebAuthnManager(converter);
-    this.cbor = converter.getCborConverter();
     this.parameters = ALGORITHMS.stream()
         .map(alg -> new PublicKeyCredentialParameters(PublicKeyCredentialType.PUBLIC_KEY, alg)).toList();
     AtomicInteger n = new AtomicInteger();
@@ -182,6 +176,33 @@ public final class PasskeyCeremony {
           return thread;
         }, new ThreadPoolExecutor.AbortPolicy());
     this.verifiers.allowCoreThreadTimeOut(true);
+    // Off the path to ready, but before the first person who needs it: load the verifier a second later.
+    vertx.setTimer(1_000, id -> {
+      try {
+        verifiers.execute(Verifier::load);
+      } catch (RejectedExecutionException e) {
+        // The pool is busy with ceremonies, which load it themselves.
+      }
+    });
+  }
+
+  /**
+   * webauthn4j and the Jackson converters under it: some 850 classes, which took 0.3-0.4 s of a 2-core
+   * machine's start to ready when they were made with the server (docs/deploy.md, "Start-up"). A class
+   * holder, so the JVM makes them once, at the first use, on whichever thread gets there first.
+   */
+  private static final class Verifier {
+    private static final ObjectConverter CONVERTER = new ObjectConverter();
+    /** Non-strict: attestation is "none", so no statement is judged against trust anchors (nothing to fetch). */
+    static final WebAuthnManager WEBAUTHN = WebAuthnManager.createNonStrictWebAuthnManager(CONVERTER);
+    static final CborConverter CBOR = CONVERTER.getCborConverter();
+
+    private Verifier() {
+    }
+
+    static void load() {
+      WEBAUTHN.getClass();
+    }
   }
 
   public RelyingParty relyingParty() {
@@ -363,7 +384,7 @@ public final class PasskeyCeremony {
   /** Reads the attestation object; anything unreadable in it is malformed, not refused. */
   private RegistrationData parse(SubmittedPasskey.Registration submitted) {
     try {
-      return webauthn.parse(new RegistrationRequest(submitted.attestationObject(), submitted.clientData().json(),
+      return Verifier.WEBAUTHN.parse(new RegistrationRequest(submitted.attestationObject(), submitted.clientData().json(),
           null, Set.copyOf(submitted.transports())));
     } catch (RuntimeException e) {
       throw SubmittedPasskey.malformed("credential");
@@ -373,7 +394,7 @@ public final class PasskeyCeremony {
   /** An assertion whose authenticator data cannot be read is refused like a wrong signature: it was tried. */
   private AuthenticationData parse(SubmittedPasskey.Assertion submitted) {
     try {
-      return webauthn.parse(new AuthenticationRequest(submitted.credentialId(), submitted.userHandle(),
+      return Verifier.WEBAUTHN.parse(new AuthenticationRequest(submitted.credentialId(), submitted.userHandle(),
           submitted.authenticatorData(), submitted.clientData().json(), null, submitted.signature()));
     } catch (RuntimeException e) {
       throw new Refused(Reason.INVALID);
@@ -384,7 +405,7 @@ public final class PasskeyCeremony {
     RegistrationParameters parameters = new RegistrationParameters(server(submitted.clientData()), this.parameters,
         Purpose.REGISTER.userVerificationRequired, true);
     try {
-      webauthn.verify(data, parameters);
+      Verifier.WEBAUTHN.verify(data, parameters);
     } catch (VerificationException e) {
       throw registrationRefused(reason(e));
     }
@@ -393,21 +414,21 @@ public final class PasskeyCeremony {
     if (attested == null || !Arrays.equals(attested.getCredentialId(), submitted.credentialId())) {
       throw registrationRefused(Reason.CREDENTIAL);
     }
-    return new PasskeyStore.NewCredential(attested.getCredentialId(), cbor.writeValueAsBytes(attested.getCOSEKey()),
+    return new PasskeyStore.NewCredential(attested.getCredentialId(), Verifier.CBOR.writeValueAsBytes(attested.getCOSEKey()),
         authenticatorData.getSignCount(), null, attested.getAaguid().getValue(), submitted.transports(),
         authenticatorData.isFlagBE(), authenticatorData.isFlagBS());
   }
 
   private AuthenticatorData<?> verify(AuthenticationData data, SubmittedPasskey.Assertion submitted, Purpose purpose,
                                       PasskeyStore.Stored stored) {
-    COSEKey key = cbor.readValue(stored.publicKey(), COSEKey.class);
+    COSEKey key = Verifier.CBOR.readValue(stored.publicKey(), COSEKey.class);
     CredentialRecordImpl record = new CredentialRecordImpl(new NoneAttestationStatement(), null, stored.backupEligible(),
         null, stored.signCount(), new AttestedCredentialData(new AAGUID(stored.aaguid()), stored.credentialId(), key),
         new AuthenticationExtensionsAuthenticatorOutputs<>(), null, null, null);
     AuthenticationParameters parameters = new AuthenticationParameters(server(submitted.clientData()), record,
         List.of(stored.credentialId()), purpose.userVerificationRequired, true);
     try {
-      return webauthn.verify(data, parameters).getAuthenticatorData();
+      return Verifier.WEBAUTHN.verify(data, parameters).getAuthenticatorData();
     } catch (MaliciousCounterValueException e) {
       counterWentBack(stored);
       throw new Refused(Reason.COUNTER);
