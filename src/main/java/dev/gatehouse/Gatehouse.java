@@ -291,7 +291,7 @@ public final class Gatehouse {
 
     CsrfTokens csrfTokens = new CsrfTokens(keys);
     HttpVerticle.Sessions httpSessions = new HttpVerticle.Sessions(sessions, PostgresSessionStore.IDLE_TIMEOUT.toMillis(),
-        SessionUser::gate, SessionUser::csrfBinding, SessionUser::saveChanges);
+        (cookie, handler) -> SessionUser.gate(cookie, handler, metrics), SessionUser::csrfBinding, SessionUser::saveChanges);
     List<RouteModule> routes = new ArrayList<>(extras.apply(new Internals(pool, sessions, hasher)));
     routes.addAll(modules);
     HttpVerticle.HttpSettings httpSettings = new HttpVerticle.HttpSettings(settings.httpHost(), settings.httpPort(),

@@ -30,6 +30,7 @@ public final class OtherSessions {
     return PostgresSessionStore.endOthersAndRekey(db, SessionUser.id(ctx), current, session.id()).map(ended -> {
       session.rekeyed();
       Csrf.rotate(ctx);
+      SessionUser.countEnded(ctx, "credential_changed", ended);
       return ended;
     });
   }
@@ -41,6 +42,7 @@ public final class OtherSessions {
    */
   public static Future<Integer> endAtSignIn(SqlClient db, RoutingContext ctx, java.util.UUID user) {
     String kept = SessionUser.live(ctx) instanceof StoredSession session && session.stored() ? session.storedId() : null;
-    return PostgresSessionStore.endAllBut(db, user, kept);
+    return PostgresSessionStore.endAllBut(db, user, kept)
+        .onSuccess(ended -> SessionUser.countEnded(ctx, "identity_linked", ended));
   }
 }

@@ -3,6 +3,7 @@ package dev.gatehouse.session;
 import dev.gatehouse.http.ClientInfo;
 import dev.gatehouse.http.Csrf;
 import dev.gatehouse.http.Problem;
+import dev.gatehouse.metrics.Metrics;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
@@ -52,19 +53,36 @@ public final class SessionUser {
   }
 
   /** What the helpers need to know about the request's session handling. */
-  private record Gate(String cookieName, SessionHandler handler) {
+  private record Gate(String cookieName, SessionHandler handler, Metrics metrics) {
   }
 
   private SessionUser() {
   }
 
   /** Mounted right after the SessionHandler it names. */
-  public static Handler<RoutingContext> gate(String cookieName, SessionHandler handler) {
-    Gate gate = new Gate(cookieName, handler);
+  public static Handler<RoutingContext> gate(String cookieName, SessionHandler handler, Metrics metrics) {
+    Gate gate = new Gate(cookieName, handler, metrics);
     return ctx -> {
       ctx.put(GATE, gate);
       ctx.next();
     };
+  }
+
+  /**
+   * Counts the sessions this request ended in the metrics once it has answered with a success: they
+   * were ended inside the caller's transaction, which is only certain once the answer says so.
+   */
+  static void countEnded(RoutingContext ctx, String reason, int ended) {
+    Gate gate = ctx.get(GATE);
+    if (gate == null || ended <= 0) {
+      return;
+    }
+    ctx.addEndHandler(done -> {
+      // The answer itself, as the access log reads it: done.succeeded() was false for an answered 204 here.
+      if (ctx.response().ended() && ctx.response().getStatusCode() < 400) {
+        gate.metrics().sessionsEnded(reason, ended);
+      }
+    });
   }
 
   /**

@@ -156,17 +156,30 @@ class MetricsTest {
   }
 
   @Test
-  void the_session_counters_the_session_store_will_call_are_scraped_by_reason() {
-    // Ended by expiry, by their owner or by a credential change: the session store's calls to come.
-    Metrics metrics = server.app().metrics();
+  void sessions_a_credential_change_ends_are_counted_and_a_refused_change_counts_none() {
+    String email = Emails.unique("metered-change");
+    assertEquals(201, server.browser().signUp(email, TwoFactorUser.PASSWORD).status());
+    Browser here = server.browser();
+    assertEquals(200, here.signIn(email, TwoFactorUser.PASSWORD).status());
+    Browser laptop = server.browser();
+    Browser phone = server.browser();
+    assertEquals(200, laptop.signIn(email, TwoFactorUser.PASSWORD).status());
+    assertEquals(200, phone.signIn(email, TwoFactorUser.PASSWORD).status());
     Scrape before = Scrape.of(server.managementUrl());
-    metrics.sessionsEnded("credential_changed", 3);
-    metrics.sessionEnded("expired");
-    metrics.sessionsEnded("ended", 0);
+
+    Response refused = here.put("/api/me/password", new JsonObject().put("currentPassword", "not the password")
+        .put("newPassword", "a new and long passphrase"));
+    assertEquals(401, refused.status(), refused.toString());
+    assertEquals(200, laptop.get("/api/me").status(), "a refused change ends nothing");
+    Scrape afterRefused = Scrape.of(server.managementUrl());
+    assertEquals(0, delta(before, afterRefused, "gatehouse_sessions_ended_total", "reason", "credential_changed"));
+
+    Response changed = here.put("/api/me/password", new JsonObject().put("currentPassword", TwoFactorUser.PASSWORD)
+        .put("newPassword", "a new and long passphrase"));
+    assertEquals(204, changed.status(), changed.toString());
+    assertEquals(401, laptop.get("/api/me").status(), "the laptop's session ended");
     Scrape after = Scrape.of(server.managementUrl());
-    assertEquals(3, delta(before, after, "gatehouse_sessions_ended_total", "reason", "credential_changed"));
-    assertEquals(1, delta(before, after, "gatehouse_sessions_ended_total", "reason", "expired"));
-    assertEquals(0, delta(before, after, "gatehouse_sessions_ended_total", "reason", "ended"));
+    assertEquals(2, delta(before, after, "gatehouse_sessions_ended_total", "reason", "credential_changed"));
   }
 
   @Test
