@@ -178,7 +178,13 @@ class MetricsTest {
         .put("newPassword", "a new and long passphrase"));
     assertEquals(204, changed.status(), changed.toString());
     assertEquals(401, laptop.get("/api/me").status(), "the laptop's session ended");
+    // Counted once the answer has gone out, which the client may see a moment before the server does.
+    long deadline = System.currentTimeMillis() + 2_000;
     Scrape after = Scrape.of(server.managementUrl());
+    while (delta(before, after, "gatehouse_sessions_ended_total", "reason", "credential_changed") < 2
+        && System.currentTimeMillis() < deadline) {
+      after = Scrape.of(server.managementUrl());
+    }
     assertEquals(2, delta(before, after, "gatehouse_sessions_ended_total", "reason", "credential_changed"));
   }
 
