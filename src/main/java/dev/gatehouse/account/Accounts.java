@@ -32,7 +32,21 @@ public final class Accounts {
   private static final String CHANGE_PASSWORD = """
       UPDATE users SET password_hash = $3, updated_at = now() WHERE id = $1 AND password_hash = $2""";
 
+  // Changes of an account's second factors take turns on the account's row (docs/security.md 50).
+  private static final String LOCK = "SELECT 1 FROM users WHERE id = $1 FOR UPDATE";
+
   private final Pool pool;
+
+  /**
+   * In the caller's transaction, before it reads anything about the account's second factors: holds
+   * the account's row until the transaction ends, so that two factor changes of one account (a passkey
+   * and an authenticator app confirmed at once, a removal beside an addition) take turns, and the
+   * second reads what the first committed. Without it both could see 2FA off and both hand out a set
+   * of recovery codes, the second replacing the first the person was shown.
+   */
+  public static Future<Void> lockForFactorChange(SqlClient tx, UUID user) {
+    return tx.preparedQuery(LOCK).execute(Tuple.of(user)).mapEmpty();
+  }
 
   public Accounts(Pool pool) {
     this.pool = pool;

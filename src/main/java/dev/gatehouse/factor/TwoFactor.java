@@ -1,5 +1,6 @@
 package dev.gatehouse.factor;
 
+import dev.gatehouse.account.Accounts;
 import dev.gatehouse.account.ProfileSection;
 import dev.gatehouse.audit.SecurityEvents;
 import dev.gatehouse.http.ClientInfo;
@@ -111,7 +112,8 @@ public final class TwoFactor implements RouteModule, ProfileSection {
     JsonBody.read(ctx);
     UUID user = SessionUser.id(ctx);
     ClientInfo client = ClientInfo.of(ctx);
-    pool.withTransaction(tx -> factors.of(tx, user).compose(methods -> {
+    pool.withTransaction(tx -> Accounts.lockForFactorChange(tx, user).compose(v -> factors.of(tx, user))
+        .compose(methods -> {
           if (!methods.twoFactorOn()) {
             return Future.failedFuture(notEnabled());
           }

@@ -278,8 +278,13 @@ public final class PostgresSessionStore implements SessionStore {
    * {@code current} and moves that one to {@code next}; answers how many ended.
    */
   static Future<Integer> endOthersAndRekey(SqlClient db, UUID user, String current, String next) {
-    return db.preparedQuery(END_OTHERS_AND_REKEY).execute(Tuple.of(user, hash(current), hash(next)))
-        .map(rows -> rows.iterator().next().getLong("ended").intValue());
+    return db.preparedQuery(END_OTHERS_AND_REKEY).execute(Tuple.of(user, hash(current), hash(next))).compose(rows -> {
+      Row row = rows.iterator().next();
+      // The asking session itself was ended while its change waited its turn (another session's change
+      // ended it): the change is refused, and rolls back with the caller's transaction.
+      return row.getLong("moved") == 0 ? Future.failedFuture(Problem.notSignedIn())
+          : Future.succeededFuture(row.getLong("ended").intValue());
+    });
   }
 
   /** In the caller's transaction: ends every session of {@code user} but the one stored under {@code kept} (if any). */

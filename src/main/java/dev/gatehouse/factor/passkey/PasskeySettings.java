@@ -96,7 +96,8 @@ public final class PasskeySettings implements RouteModule {
     ClientInfo client = ClientInfo.of(ctx);
     // Verified before the transaction: no connection or lock is held while the signature is checked.
     ceremony.verifyRegistration(user, submitted)
-        .compose(verified -> pool.withTransaction(tx -> store.userHandle(tx, user)
+        .compose(verified -> pool.withTransaction(tx -> Accounts.lockForFactorChange(tx, user)
+            .compose(v -> store.userHandle(tx, user))
             .compose(handle -> factors.of(tx, user))
             .compose(before -> ceremony.register(tx, verified, name)
                 // A new credential: the account's other sessions end with it, this one goes on under a new id (32).
@@ -144,7 +145,8 @@ public final class PasskeySettings implements RouteModule {
     UUID user = SessionUser.id(ctx);
     ClientInfo client = ClientInfo.of(ctx);
     // The account's passkeys are held still first: two removals in parallel cannot each count on the other's.
-    pool.withTransaction(tx -> store.lock(tx, user)
+    pool.withTransaction(tx -> Accounts.lockForFactorChange(tx, user)
+            .compose(v -> store.lock(tx, user))
             .compose(v -> store.delete(tx, user, id))
             .compose(removed -> removed.isEmpty() ? Future.<Void>failedFuture(notFound())
                 : twoFactor.removed(tx, user, confirmed, PasskeyFactor.METHOD, client)

@@ -99,7 +99,8 @@ public final class RecoveryCodeSettings implements RouteModule {
     JsonBody.read(ctx);
     UUID user = SessionUser.id(ctx);
     ClientInfo client = ClientInfo.of(ctx);
-    pool.withTransaction(tx -> requireTwoFactor(tx, user)
+    pool.withTransaction(tx -> Accounts.lockForFactorChange(tx, user)
+            .compose(v -> requireTwoFactor(tx, user))
             .compose(v -> codes.replaceSet(tx, user))
             .compose(set -> OtherSessions.end(tx, ctx).compose(ended -> events.recordIn(tx, user, REGENERATED, client,
                 new JsonObject().put("sessionsEnded", ended))).map(set)))

@@ -141,7 +141,8 @@ public final class TotpSettings implements RouteModule {
     UUID user = SessionUser.id(ctx);
     ClientInfo client = ClientInfo.of(ctx);
     Instant now = clock.instant();
-    pool.withTransaction(tx -> factors.of(tx, user).compose(before -> store.setupSealed(tx, user, now)
+    pool.withTransaction(tx -> Accounts.lockForFactorChange(tx, user).compose(v -> factors.of(tx, user))
+        .compose(before -> store.setupSealed(tx, user, now)
             .compose(sealed -> {
               if (sealed.isEmpty()) {
                 return Future.failedFuture(noSetup());

@@ -12,6 +12,7 @@ import dev.gatehouse.factor.totp.TwoFactorUser;
 import dev.gatehouse.support.Browser;
 import dev.gatehouse.support.Browser.Response;
 import dev.gatehouse.support.MutableClock;
+import dev.gatehouse.support.Race;
 import dev.gatehouse.support.SecurityLog;
 import dev.gatehouse.support.ServerFixture;
 import io.vertx.core.json.JsonArray;
@@ -351,5 +352,36 @@ class PasskeySettingsTest {
 
   private static byte[] decode(String base64url) {
     return Base64.getUrlDecoder().decode(base64url);
+  }
+
+  @Test
+  void two_first_factors_added_at_once_from_two_sessions_take_turns_and_hand_out_one_set_of_codes() throws Exception {
+    // The same person adds a passkey on the laptop and on the phone at the same instant; 2FA is off.
+    PasskeyUser laptop = PasskeyUser.signedIn(server, CLOCK);
+    Browser phone = server.browser();
+    assertEquals(200, phone.signIn(laptop.person.email, TwoFactorUser.PASSWORD).status());
+    assertEquals(204, phone.post("/api/me/sudo", new JsonObject().put("password", TwoFactorUser.PASSWORD)).status());
+    JsonObject fromLaptop = laptop.authenticator.create(laptop.registrationOptions());
+    Response phoneOptions = phone.post(PasskeySettings.REGISTRATION, new JsonObject());
+    assertEquals(200, phoneOptions.status(), phoneOptions.toString());
+    JsonObject fromPhone = new EmulatedAuthenticator(PasskeyUser.ORIGIN)
+        .create(phoneOptions.json().getJsonObject("publicKey"));
+
+    List<Response> answers = Race.of(List.of(laptop.browser, phone), b -> b.post(PasskeySettings.PASSKEYS,
+        new JsonObject().put("name", b == phone ? "Phone" : "Laptop").put("credential", b == phone ? fromPhone : fromLaptop)));
+
+    // The first to take its turn adds its passkey, turns 2FA on and ends the other session; the other,
+    // whose session that ended, is refused and adds nothing (docs/security.md 50).
+    assertEquals(List.of(201, 401), answers.stream().map(Response::status).sorted().toList(), answers.toString());
+    Response won = answers.stream().filter(a -> a.status() == 201).findFirst().orElseThrow();
+    JsonArray shown = won.json().getJsonArray("recoveryCodes");
+    assertEquals(10, shown.size(), won.toString());
+    assertEquals(1, server.count("SELECT count(*) FROM passkey_credentials WHERE user_id = '" + laptop.id + "'"));
+    assertEquals(10, server.count("SELECT count(*) FROM recovery_codes WHERE user_id = '" + laptop.id + "'"),
+        "one set of codes, the one that was shown");
+    Browser later = server.browser();
+    assertEquals(200, later.signIn(laptop.person.email, TwoFactorUser.PASSWORD).status());
+    assertEquals(200, TwoFactorUser.secondStep(later, "recoveryCode", shown.getString(0)).status(),
+        "the codes the person was shown are the ones that work");
   }
 }
