@@ -144,9 +144,8 @@ public final class PasskeySettings implements RouteModule {
     UUID id = id(ctx);
     UUID user = SessionUser.id(ctx);
     ClientInfo client = ClientInfo.of(ctx);
-    // The account's passkeys are held still first: two removals in parallel cannot each count on the other's.
+    // The account is held still first: two removals in parallel cannot each count on the other's (50).
     pool.withTransaction(tx -> Accounts.lockForFactorChange(tx, user)
-            .compose(v -> store.lock(tx, user))
             .compose(v -> store.delete(tx, user, id))
             .compose(removed -> removed.isEmpty() ? Future.<Void>failedFuture(notFound())
                 : twoFactor.removed(tx, user, confirmed, PasskeyFactor.METHOD, client)

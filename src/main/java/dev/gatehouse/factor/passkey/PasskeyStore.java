@@ -81,7 +81,6 @@ public final class PasskeyStore {
       UPDATE passkey_credentials SET name = $3 WHERE user_id = $1 AND id = $2
       RETURNING id, name, aaguid, backup_eligible, backed_up, created_at, last_used_at""";
   /** Serialises changes to one account's passkeys, so two removals cannot each count on the other's passkey. */
-  private static final String LOCK = "SELECT 1 FROM passkey_user_handles WHERE user_id = $1 FOR UPDATE";
   private static final String DELETE = """
       DELETE FROM passkey_credentials WHERE user_id = $1 AND id = $2 RETURNING name""";
   private static final String DELETE_ALL = """
@@ -207,11 +206,6 @@ public final class PasskeyStore {
   public Future<Optional<Passkey>> rename(SqlClient db, UUID user, UUID id, String name) {
     return db.preparedQuery(RENAME).execute(Tuple.of(user, id, name))
         .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(passkey(rows.iterator().next())));
-  }
-
-  /** Holds the account's passkeys still until the transaction ends (nothing to hold when it has none). */
-  public Future<Void> lock(SqlClient tx, UUID user) {
-    return tx.preparedQuery(LOCK).execute(Tuple.of(user)).mapEmpty();
   }
 
   /** Removes one of the account's passkeys; answers its name, or empty when it has none by that id. */
