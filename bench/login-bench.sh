@@ -4,6 +4,7 @@
 #
 #   bench/login-bench.sh            full run (about 12 minutes; run it on a quiet machine)
 #   bench/login-bench.sh --quick    short durations, to check that it works (figures are rough)
+#   BENCH_PROPS=-Dbench.only=second-step bench/login-bench.sh   only (c) and (d), a few minutes
 #
 # Environment (optional):
 #   BENCH_JVM_FLAGS  JVM flags of the server and of the hash loop (a)   default: -XX:+UseG1GC -Xmx256m

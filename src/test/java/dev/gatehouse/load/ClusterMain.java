@@ -29,7 +29,6 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
-import java.util.stream.Stream;
 
 /**
  * bench/cluster.sh: three Gatehouse nodes from the packaged jar on one embedded PostgreSQL (a
@@ -92,7 +91,7 @@ public final class ClusterMain {
   private void start() throws Exception {
     say("== %s; %d CPUs (%s); load average %s", java.time.Instant.now(), Runtime.getRuntime().availableProcessors(),
         Proc.cpuModel(), Proc.loadAverage());
-    deleteRecursively(WORK);
+    Proc.deleteRecursively(WORK);
     Files.createDirectories(WORK);
     Path data = WORK.resolve("pg");
     // pg_stat_statements must be preloaded: set it, then start the scratch cluster again.
@@ -420,17 +419,6 @@ public final class ClusterMain {
       pg = null;
     }
     vertx.close();
-  }
-
-  private static void deleteRecursively(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> all = Files.walk(dir)) {
-      for (Path p : (Iterable<Path>) all.sorted(Comparator.reverseOrder())::iterator) {
-        Files.delete(p);
-      }
-    }
   }
 
   private static double dbl(String key, double def) {

@@ -52,6 +52,14 @@ public final class LoginBench {
   private static final int TOTP_USERS = integer("bench.totpUsers", 30_000);
   private static final double SECOND_STEP_RATE_UNDER_OVERLOAD = dbl("bench.secondStepRate", 20);
   private static final Path WORK = Path.of("target/load/bench");
+  /** {@code -Dbench.only=second-step}: only (c) and (d), a few minutes, for working on the second step. */
+  private static final boolean ONLY_SECOND_STEP = "second-step".equals(System.getProperty("bench.only", ""));
+  /**
+   * {@code -Dbench.statements=true}: pg_stat_statements (with planning time) loaded, and each statement
+   * of the second step printed with its planning and execution time. An analysis aid: it costs
+   * PostgreSQL CPU of its own, so the figures of such a run are not the benchmark's.
+   */
+  private static final boolean STATEMENTS = Boolean.getBoolean("bench.statements");
 
   private final Vertx vertx = Vertx.vertx();
   private final List<String> jvm = Arrays.stream(System.getProperty("bench.jvm", "-XX:+UseG1GC -Xmx256m").trim()
@@ -107,8 +115,21 @@ public final class LoginBench {
         main, configured.hashThreads(), configured.hashQueue(), WARMUP, MEASURE, OVERLOAD);
     say("load average at start: %s", Proc.loadAverage());
 
+    // A fresh cluster each run: no setting of an earlier run (pg_stat_statements) carries over.
+    Proc.deleteRecursively(WORK.resolve("pg"));
     EmbeddedDatabase pg = EmbeddedDatabase.startScratch(WORK.resolve("pg"), 0);
     try {
+      if (STATEMENTS) {
+        Pool preload = Database.connect(vertx, pg.url("postgres"), 1);
+        preload.query("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'").execute().await(30, TimeUnit.SECONDS);
+        preload.close().await(10, TimeUnit.SECONDS);
+        pg.close();
+        pg = EmbeddedDatabase.startScratch(WORK.resolve("pg"), 0);
+        Pool admin = Database.connect(vertx, pg.url("postgres"), 1);
+        admin.query("ALTER SYSTEM SET pg_stat_statements.track_planning = on").execute()
+            .compose(v -> admin.query("SELECT pg_reload_conf()").execute()).await(30, TimeUnit.SECONDS);
+        admin.close().await(10, TimeUnit.SECONDS);
+      }
       postgresPid = Long.parseLong(Files.readAllLines(WORK.resolve("pg").resolve("postmaster.pid")).get(0).trim());
       Pool admin = Database.connect(vertx, pg.url("postgres"), 1);
       admin.query("DROP DATABASE IF EXISTS bench WITH (FORCE)").execute()
@@ -120,15 +141,23 @@ public final class LoginBench {
       secretKey = Base64.getEncoder().encodeToString(key);
       Pool pool = Database.connect(vertx, databaseUrl, 4);
       Migrations.run(pool).await(60, TimeUnit.SECONDS);
+      if (STATEMENTS) {
+        pool.query("CREATE EXTENSION pg_stat_statements").execute().await(30, TimeUnit.SECONDS);
+      }
       boolean totp = TotpSeeding.available(pool).await(10, TimeUnit.SECONDS);
 
       say("seeding");
       // Enough users that none meets its per-account password budget (10 attempts, charged before the
       // hash) even when most of its attempts are turned away with 503 past saturation.
+      List<SeededUser> totpCheap = totp ? seed(pool, cheap, "tfc", TOTP_USERS, true) : List.of();
+      if (ONLY_SECOND_STEP) {
+        pool.close();
+        secondStepOnly(cheap, totpCheap);
+        return 0;
+      }
       List<SeededUser> pw = seed(pool, main, "pw", 3000, false);
       List<SeededUser> pwKeycloak = seed(pool, keycloak, "pwk", 200, false);
       List<SeededUser> totpMain = totp ? seed(pool, main, "tfa", 1000, true) : List.of();
-      List<SeededUser> totpCheap = totp ? seed(pool, cheap, "tfc", TOTP_USERS, true) : List.of();
       pool.close();
       if (!totp) {
         notes.add("(c), (d) and the second step under overload need the TOTP tables (branch totp): skipped");
@@ -189,6 +218,16 @@ public final class LoginBench {
     say("load average at end: %s", Proc.loadAverage());
     printTable();
     return 0;
+  }
+
+  private void secondStepOnly(Params cheap, List<SeededUser> totpCheap) throws Exception {
+    try (BenchServer s3 = startServer("second-step", cheap);
+         LoadClient client = new LoadClient(vertx, "127.0.0.1", s3.port, 256)) {
+      secondStep(client, s3, new UserCycle(totpCheap));
+      finish(s3);
+    }
+    say("load average at end: %s", Proc.loadAverage());
+    printTable();
   }
 
   // ---------------------------------------------------------------- seeding and servers
@@ -481,15 +520,25 @@ public final class LoginBench {
   private void secondStep(LoadClient client, BenchServer server, UserCycle cycle) throws Exception {
     int concurrency = 32;
     // Warm-up (the JIT needs thousands of passes over the code), then saturation over as many pending
-    // sign-ins as the users allow.
-    long warmEnd = System.nanoTime() + (long) (WARMUP * 1e9);
-    while (System.nanoTime() < warmEnd) {
-      List<Pending> warm = preparePending(client, cycle, Math.min(2000, cycle.size() / 10));
-      client.closedLoop(concurrency, (warmEnd - System.nanoTime()) / 1e9, warm.size(),
-          i -> secondStepOp(client, cycle, warm.get(i)));
+    // sign-ins as the users allow. The warm-up goes on (at most 4 minutes) until the JIT compiler threads
+    // use under 1 % of the server's CPU while codes are checked, as for (b).
+    long warmStart = System.nanoTime();
+    for (int round = 1; ; round++) {
+      List<Pending> warm = preparePending(client, cycle, Math.min(3000, cycle.size() / 10));
+      Map<String, double[]> t0 = Proc.threadCpu(server.pid());
+      double cpu0 = server.cpuSeconds();
+      client.closedLoop(concurrency, 60, warm.size(), i -> secondStepOp(client, cycle, warm.get(i)));
+      double jit = compilerSeconds(t0, Proc.threadCpu(server.pid())) / (server.cpuSeconds() - cpu0);
+      double warmed = (System.nanoTime() - warmStart) / 1e9;
+      if (warmed >= WARMUP && jit < QUIET_JIT || warmed > 240) {
+        say("(c) warm after %.0f s (%d rounds): the JIT compiler threads used %.1f %% of the server's CPU in the last round",
+            warmed, round, 100 * jit);
+        break;
+      }
     }
     int n = Math.min(cycle.available(), cycle.size() / 2);
     List<Pending> sat = preparePending(client, cycle, n);
+    resetStatements();
     jfr(server, "c", true);
     Map<String, double[]> threads0 = Proc.threadCpu(server.pid());
     double cpu0 = server.cpuSeconds();
@@ -504,6 +553,7 @@ public final class LoginBench {
         concurrency, run.count(200), run.elapsedNanos / 1e9, c, cpu, cpu * 1e6 / run.count(200), run.statusSummary());
     say("    PostgreSQL CPU meanwhile %.2f s (%.0f µs per verification); server CPU by thread:", pg, pg * 1e6 / run.count(200));
     System.out.print(Proc.threadCpuDelta(threads0, threads1, run.count(200)));
+    printStatements(run.count(200));
     double jit = compilerSeconds(threads0, threads1);
     cCost = new double[] {(cpu - jit) * 1e6 / run.count(200), pg * 1e6 / run.count(200)};
     check(run.count(200) == run.completed.get(), "(c) failures: " + run.statusSummary() + " " + run.firstError);
@@ -573,6 +623,44 @@ public final class LoginBench {
     figures.put("  c / d by CPU per operation (server without JIT + PostgreSQL)", f2(floorCpu / (cCost[0] + cCost[1])));
     check(c / d >= 0.33, "c/d = " + f2(c / d) + " < 0.33");
     check(secondAt80.percentileMs(99, 200) <= 10, "(c) p99 at 80 % = " + f2(secondAt80.percentileMs(99, 200)) + " ms > 10 ms");
+  }
+
+  private void resetStatements() throws Exception {
+    if (STATEMENTS) {
+      Pool pool = Database.connect(vertx, databaseUrl, 1);
+      pool.query("SELECT pg_stat_statements_reset()").execute().await(30, TimeUnit.SECONDS);
+      pool.close().await(10, TimeUnit.SECONDS);
+    }
+  }
+
+  /** With -Dbench.statements=true: each statement since the reset, per operation, planning and execution. */
+  private void printStatements(int ops) throws Exception {
+    if (!STATEMENTS) {
+      return;
+    }
+    Pool pool = Database.connect(vertx, databaseUrl, 1);
+    try {
+      say("    statements (pg_stat_statements; planning and execution time per call, in µs; in full in %s):",
+          WORK.resolve("statements.txt"));
+      StringBuilder full = new StringBuilder();
+      pool.query("""
+          SELECT s.queryid, s.calls, s.total_plan_time / greatest(s.plans, 1) AS plan, s.plans,
+                 s.total_exec_time / s.calls AS exec, regexp_replace(s.query, '\\s+', ' ', 'g') AS query
+          FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+          WHERE d.datname = 'bench' AND s.query NOT LIKE '%pg_stat_statements%' AND s.calls >= 10
+          ORDER BY s.calls * (s.total_exec_time / s.calls) DESC""").execute().await(30, TimeUnit.SECONDS).forEach(r -> {
+            String q = r.getString("query");
+            full.append(String.format(Locale.ROOT, "-- queryid %d: %d calls, %d plans, plan %.0f µs, exec %.0f µs%n%s;%n%n",
+                r.getLong("queryid"), r.getLong("calls"), r.getLong("plans"), r.getDouble("plan") * 1000,
+                r.getDouble("exec") * 1000, q));
+            say("      %5.2f per op, planned %5.2f per op: plan %6.0f, exec %6.0f  %s", r.getLong("calls") / (double) ops,
+                r.getLong("plans") / (double) ops, r.getDouble("plan") * 1000, r.getDouble("exec") * 1000,
+                q.length() <= 160 ? q : q.substring(0, 159) + "…");
+          });
+      Files.writeString(WORK.resolve("statements.txt"), full);
+    } finally {
+      pool.close().await(10, TimeUnit.SECONDS);
+    }
   }
 
   // ---------------------------------------------------------------- (e), the session store, anonymous views

@@ -136,4 +136,16 @@ public final class Proc {
       throw new UncheckedIOException(e);
     }
   }
+
+  /** Deletes a directory and everything in it (a scratch cluster of an earlier run); absent is fine. */
+  static void deleteRecursively(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (java.util.stream.Stream<Path> all = Files.walk(dir)) {
+      for (Path p : (Iterable<Path>) all.sorted(java.util.Comparator.reverseOrder())::iterator) {
+        Files.delete(p);
+      }
+    }
+  }
 }
