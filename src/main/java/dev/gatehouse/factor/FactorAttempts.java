@@ -17,6 +17,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * The one place a second-factor proof is checked, for every caller (the second sign-in step,
@@ -29,7 +31,8 @@ import java.util.UUID;
  *   <li>One statement settles: the proof spent by a conditional UPDATE (a replay finds nothing),
  *       and then either every code budget reset (the owner proved themselves) or the wrong guess
  *       kept (the budget locked when this was its last attempt, the wrong-in-a-row count raised),
- *       and the security events, all or nothing.
+ *       and the security events, all or nothing; with it, what the caller writes on success (the
+ *       sign-in itself, see {@link Alongside}).
  * </ol>
  */
 public final class FactorAttempts {
@@ -46,6 +49,15 @@ public final class FactorAttempts {
       this.success = success;
       this.failure = failure;
     }
+  }
+
+  /**
+   * A write that belongs to an accepted proof and is made in the statement that settles it (the
+   * sign-in the second step completes): {@code write} gets the condition {@code " AND …"} that holds
+   * only when the proof was accepted and returns the rows it wrote; when it wrote none (its target
+   * changed meanwhile), the attempt fails with {@code nothingWritten}.
+   */
+  public record Alongside(Function<String, Sql> write, Supplier<Problem> nothingWritten) {
   }
 
   private final Pool pool;
@@ -69,6 +81,12 @@ public final class FactorAttempts {
    * wrong proof, 429 when the budget is used up, 403 {@code totp_locked} for a locked factor.
    */
   public <P> Future<JsonObject> attempt(UUID user, Proof<P> proof, Purpose purpose, ClientInfo client) {
+    return attempt(user, proof, purpose, client, null);
+  }
+
+  /** {@link #attempt(UUID, Proof, Purpose, ClientInfo)} with a write made when, and only when, the proof is accepted. */
+  public <P> Future<JsonObject> attempt(UUID user, Proof<P> proof, Purpose purpose, ClientInfo client,
+                                        Alongside alongside) {
     Factor<P> factor = proof.factor();
     AttemptBudget budget = budgets.get(factor.budget());
     String key = user.toString();
@@ -85,7 +103,7 @@ public final class FactorAttempts {
       return factor.check(user, proof.value(), found)
           // A fault while judging (a secret that no longer opens) is no guess: the charge is given back.
           .recover(err -> budget.refund(charge).transform(v -> Future.failedFuture(err)))
-          .compose(check -> settle(user, factor, check, purpose, client, budget, charge, now));
+          .compose(check -> settle(user, factor, check, purpose, client, budget, charge, now, alongside));
     });
   }
 
@@ -107,7 +125,8 @@ public final class FactorAttempts {
   }
 
   private Future<JsonObject> settle(UUID user, Factor<?> factor, Check check, Purpose purpose, ClientInfo client,
-                                    AttemptBudget budget, AttemptBudget.Charge charge, OffsetDateTime now) {
+                                    AttemptBudget budget, AttemptBudget.Charge charge, OffsetDateTime now,
+                                    Alongside alongside) {
     String key = user.toString();
     boolean last = charge.last();
     boolean counted = factor.locksAfterWrongInARow();
@@ -141,17 +160,24 @@ public final class FactorAttempts {
           .bind("row_locked_type", Lockouts.TOTP_LOCKED).bind("lock_after", inARow.policy().limit()));
     }
     ctes.add(SecurityEvents.insertFragment(user, client, Sql.join("\nUNION ALL\n", events)).wrap("events AS (%s)"));
+    if (alongside != null) {
+      ctes.add(alongside.write().apply(" AND (SELECT accepted FROM ok)").wrap("alongside AS (%s)"));
+    }
     Sql columns = check.columns();
     Sql select = columns.wrap(String.format(
-        "\nSELECT (SELECT accepted FROM ok) AS accepted, %s AS blocked_until, %s AS locked_now%s",
+        "\nSELECT (SELECT accepted FROM ok) AS accepted, %s AS blocked_until, %s AS locked_now, %s AS alongside%s",
         last ? "(SELECT blocked_until FROM locked)" : "NULL::timestamptz",
         counted ? "EXISTS (SELECT 1 FROM in_a_row WHERE failures = " + inARow.policy().limit() + ")" : "false",
+        alongside != null ? "(SELECT count(*) FROM alongside)" : "0::bigint",
         columns.text().isEmpty() ? "%s" : ", %s"));
     return Sql.join("", List.of(Sql.join(",\n", ctes).wrap("WITH %s"), select))
         .execute(pool)
         .compose(rows -> {
           Row row = rows.iterator().next();
           if (row.getBoolean("accepted")) {
+            if (alongside != null && row.getLong("alongside") == 0) {
+              return Future.failedFuture(alongside.nothingWritten().get());
+            }
             return Future.succeededFuture(check.accepted(row));
           }
           // Blocks placed by this statement, for the metrics (a burst counts each block once).

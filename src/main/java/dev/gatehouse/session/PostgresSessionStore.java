@@ -1,5 +1,6 @@
 package dev.gatehouse.session;
 
+import dev.gatehouse.db.Sql;
 import dev.gatehouse.http.Problem;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -100,6 +101,15 @@ public final class PostgresSessionStore implements SessionStore {
       moved AS (
         UPDATE sessions SET id_hash = $3 WHERE id_hash = $2 RETURNING 1)
       SELECT (SELECT count(*) FROM ended) AS ended, (SELECT count(*) FROM moved) AS moved""";
+
+  // The sign-in a second factor completes, written inside the statement that settles the factor:
+  // the pending session (still this user's, not ended meanwhile) signed in under its new id.
+  private static final String SIGN_IN = """
+      UPDATE sessions SET id_hash = :session_next, user_id = :session_user, pending_user_id = NULL,
+                          data = :session_data, method = :session_method, sso_organisation_id = NULL,
+                          last_seen_at = :session_now, idle_expires_at = :session_idle
+      WHERE id_hash = :session_current AND pending_user_id = :session_user%s
+      RETURNING handle""";
 
   // An organisation's provider changed or was switched off: the sessions it vouched for end, whosever they are.
   private static final String END_THROUGH_PROVIDER = """
@@ -285,6 +295,19 @@ public final class PostgresSessionStore implements SessionStore {
       return row.getLong("moved") == 0 ? Future.failedFuture(Problem.notSignedIn())
           : Future.succeededFuture(row.getLong("ended").intValue());
     });
+  }
+
+  /**
+   * The pending session stored under {@code current} signed in as {@code user} under {@code next}, with
+   * {@code data}, as a data-modifying fragment for a larger statement; {@code condition} adds
+   * {@code AND …} to its WHERE clause. Returns the row's handle when it wrote.
+   */
+  static Sql signInFragment(String current, String next, UUID user, Map<String, Object> data, String method,
+                            long now, String condition) {
+    return Sql.of(String.format(SIGN_IN, condition))
+        .bind("session_next", hash(next)).bind("session_user", user).bind("session_data", new JsonObject(data))
+        .bind("session_method", method).bind("session_now", at(now))
+        .bind("session_idle", at(now + IDLE_TIMEOUT.toMillis())).bind("session_current", hash(current));
   }
 
   /** In the caller's transaction: ends every session of {@code user} but the one stored under {@code kept} (if any). */

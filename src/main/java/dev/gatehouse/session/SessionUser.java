@@ -1,5 +1,6 @@
 package dev.gatehouse.session;
 
+import dev.gatehouse.db.Sql;
 import dev.gatehouse.http.ClientInfo;
 import dev.gatehouse.http.Csrf;
 import dev.gatehouse.http.Problem;
@@ -13,6 +14,7 @@ import io.vertx.ext.web.handler.SessionHandler;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -191,15 +193,75 @@ public final class SessionUser {
   }
 
   public static void signIn(RoutingContext ctx, UUID user, String method, Clock clock) {
-    Session session = ctx.session();
-    removePending(session);
     rotate(ctx);
-    session.put(USER, user.toString());
-    session.put(SIGNED_IN_AT, clock.millis());
-    session.put(METHOD, method);
-    session.remove(SSO_ORGANISATION);
-    session.remove(SUDO_UNTIL);
-    session.remove(SUDO_PASSWORD_AT);
+    signedIn(ctx.session().data(), user, method, clock.millis());
+  }
+
+  /** What a session holds once signed in: the user, when and how; no pending step, sudo or provider. */
+  private static void signedIn(Map<String, Object> data, UUID user, String method, long at) {
+    for (String key : List.of(PENDING_USER, PENDING_EMAIL, PENDING_SINCE, PENDING_FAILURES, SSO_ORGANISATION,
+        SUDO_UNTIL, SUDO_PASSWORD_AT)) {
+      data.remove(key);
+    }
+    data.put(USER, user.toString());
+    data.put(SIGNED_IN_AT, at);
+    data.put(METHOD, method);
+  }
+
+  /**
+   * The sign-in that completes this request's pending sign-in, prepared to be written inside the
+   * statement that settles the second factor (one statement fewer per sign-in, docs/design.md
+   * "The second step"); empty when the request has no stored pending session. Nothing changes in
+   * the session until {@link SignInWrite#apply} (a refused proof leaves it pending, under its id).
+   */
+  public static Optional<SignInWrite> prepareSignIn(RoutingContext ctx, UUID user, String method, Clock clock) {
+    if (!(live(ctx) instanceof StoredSession stored) || pending(ctx).filter(p -> p.user().equals(user)).isEmpty()) {
+      return Optional.empty();
+    }
+    Map<String, Object> data = stored.snapshot();
+    long at = clock.millis();
+    signedIn(data, user, method, at);
+    return Optional.of(new SignInWrite(ctx, stored, stored.reserveId(), user, method, at, data, clock.millis()));
+  }
+
+  /** A prepared sign-in: the row's write, and the same change made to the session once the row holds it. */
+  public static final class SignInWrite {
+    private final RoutingContext ctx;
+    private final StoredSession session;
+    private final String next;
+    private final UUID user;
+    private final String method;
+    private final long at;
+    private final Map<String, Object> data;
+    private final long now;
+
+    private SignInWrite(RoutingContext ctx, StoredSession session, String next, UUID user, String method, long at,
+                        Map<String, Object> data, long now) {
+      this.ctx = ctx;
+      this.session = session;
+      this.next = next;
+      this.user = user;
+      this.method = method;
+      this.at = at;
+      this.data = data;
+      this.now = now;
+    }
+
+    /**
+     * The row's write as a data-modifying statement for a CTE ({@code RETURNING handle}): the pending
+     * session signed in under its new id. {@code condition} ({@code " AND …"}) can stop it; it writes
+     * nothing either when the session is no longer this user's pending one (ended meanwhile).
+     */
+    public Sql write(String condition) {
+      return PostgresSessionStore.signInFragment(session.storedId(), next, user, data, method, now, condition);
+    }
+
+    /** The row holds the sign-in: the session takes the same state (new id, new CSRF token) and has nothing to save. */
+    public void apply() {
+      rotate(ctx);
+      signedIn(session.data(), user, method, at);
+      session.written(data, session.handle());
+    }
   }
 
   /**

@@ -1,6 +1,7 @@
 package dev.gatehouse.session;
 
 import io.vertx.ext.auth.prng.VertxContextPRNG;
+import io.vertx.ext.web.Session;
 import io.vertx.ext.web.sstore.AbstractSession;
 
 import java.util.HashMap;
@@ -20,6 +21,9 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class StoredSession extends AbstractSession {
 
+  private final VertxContextPRNG prng;
+  /** The id the next regeneration gives, when one was reserved. */
+  private String reservedId;
   /** The id whose hash keys the row now; null while no row exists. */
   private String storedId;
   /** The stored id of a session destroyed in this request: its row is deleted, never moved. */
@@ -32,10 +36,12 @@ final class StoredSession extends AbstractSession {
   /** A new session, not stored until it holds something (docs/security.md 30). */
   StoredSession(VertxContextPRNG prng, long timeout, int length) {
     super(prng, timeout, length);
+    this.prng = prng;
   }
 
   private StoredSession(VertxContextPRNG prng) {
     super(prng);
+    this.prng = prng;
   }
 
   /** A session read from its row. */
@@ -50,6 +56,30 @@ final class StoredSession extends AbstractSession {
     session.saved = new HashMap<>(data);
     session.handle = handle;
     return session;
+  }
+
+  /**
+   * The id the next {@link #regenerateId} gives, chosen now so that a statement can move the row to it
+   * before the session itself changes (a sign-in written with the second factor's settlement).
+   */
+  String reserveId() {
+    if (reservedId == null) {
+      // As AbstractSession makes them: as many random bytes as the current id holds, in hex.
+      byte[] bytes = new byte[id().length() / 2];
+      prng.nextBytes(bytes);
+      reservedId = java.util.HexFormat.of().formatHex(bytes);
+    }
+    return reservedId;
+  }
+
+  @Override
+  public Session regenerateId() {
+    super.regenerateId();
+    if (reservedId != null) {
+      setId(reservedId);
+      reservedId = null;
+    }
+    return this;
   }
 
   boolean stored() {

@@ -153,16 +153,20 @@ public final class SignInFlow implements RouteModule {
     }
     Proof<?> proof = factors.parse(JsonBody.read(ctx, factors.fields().toArray(String[]::new)));
     UUID user = pending.get().user();
-    attempts.attempt(user, proof, FactorAttempts.Purpose.SIGN_IN, ClientInfo.of(ctx))
+    // The sign-in is written in the statement that settles the proof: an accepted proof and a signed-in
+    // session, all or nothing, and one statement fewer (docs/design.md, "The second step").
+    SessionUser.SignInWrite write = SessionUser.prepareSignIn(ctx, user, proof.method(), clock).orElse(null);
+    if (write == null) {
+      ctx.fail(expired("There is no sign-in waiting for a code. Start again."));
+      return;
+    }
+    FactorAttempts.Alongside alongside = new FactorAttempts.Alongside(write::write,
+        () -> expired("This sign-in is no longer waiting for a code. Start again."));
+    attempts.attempt(user, proof, FactorAttempts.Purpose.SIGN_IN, ClientInfo.of(ctx), alongside)
         .onComplete(done -> metrics.secondStep(proof.method(),
             done.succeeded() ? Metrics.SIGNED_IN : ProblemHandler.codeOf(done.cause())))
         .onSuccess(answer -> {
-          // The session may have been signed out or restarted while the code was checked.
-          if (!SessionUser.pending(ctx).map(p -> p.user().equals(user)).orElse(false)) {
-            ctx.fail(expired("This sign-in is no longer waiting for a code. Start again."));
-            return;
-          }
-          SessionUser.signIn(ctx, user, proof.method(), clock);
+          write.apply();
           metrics.sessionStarted(proof.method());
           // The sign-in event is in the statement that settled the code; what hangs on a completed sign-in follows.
           signedIn.signedIn(ctx, user, pending.get().email(), ClientInfo.of(ctx))

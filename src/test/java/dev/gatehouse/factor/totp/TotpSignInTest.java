@@ -54,6 +54,59 @@ class TotpSignInTest {
   }
 
   @Test
+  void a_pending_sign_in_ended_while_its_code_is_settled_is_not_signed_in() throws Exception {
+    TwoFactorUser user = TwoFactorUser.enrolled(server, CLOCK);
+    Browser b = user.pending();
+    String pending = b.sessionId();
+    byte[] key = java.security.MessageDigest.getInstance("SHA-256")
+        .digest(pending.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    try (java.sql.Connection c = server.jdbc()) {
+      c.setAutoCommit(false);
+      // Elsewhere, the pending session is being ended ("sign out of all other sessions"): its row is
+      // locked, so the statement that settles the code waits on it, and then finds it gone.
+      try (java.sql.PreparedStatement lock = c.prepareStatement("SELECT 1 FROM sessions WHERE id_hash = ? FOR UPDATE")) {
+        lock.setBytes(1, key);
+        assertTrue(lock.executeQuery().next());
+      }
+      java.util.concurrent.CompletableFuture<Response> step =
+          java.util.concurrent.CompletableFuture.supplyAsync(() -> secondStep(b, "code", user.code()));
+      awaitWaitingOnALock(c);
+      try (java.sql.PreparedStatement end = c.prepareStatement("DELETE FROM sessions WHERE id_hash = ?")) {
+        end.setBytes(1, key);
+        assertEquals(1, end.executeUpdate());
+      }
+      c.commit();
+      Response answer = step.get(10, java.util.concurrent.TimeUnit.SECONDS);
+      assertEquals(401, answer.status(), answer.toString());
+      assertEquals("two_factor_expired", answer.code());
+    }
+    // Neither the old id nor whatever the answer carried signs anyone in.
+    assertEquals(401, b.get("/api/me").status());
+    Browser thief = server.browser();
+    thief.setCookie("gatehouse", pending);
+    assertEquals(401, thief.get("/api/me").status());
+  }
+
+  /** Waits until some other backend waits for a lock this connection holds. */
+  private static void awaitWaitingOnALock(java.sql.Connection holder) throws Exception {
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    try (java.sql.Connection watch = server.jdbc();
+         java.sql.PreparedStatement waiting = watch.prepareStatement("""
+             SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()""")) {
+      while (System.nanoTime() < deadline) {
+        try (java.sql.ResultSet rs = waiting.executeQuery()) {
+          rs.next();
+          if (rs.getInt(1) > 0) {
+            return;
+          }
+        }
+        Thread.sleep(20);
+      }
+    }
+    throw new AssertionError("the second step never waited on the session's row");
+  }
+
+  @Test
   void a_pending_session_gets_401_on_every_protected_route() {
     TwoFactorUser user = TwoFactorUser.enrolled(server, CLOCK);
     Browser b = user.pending();
