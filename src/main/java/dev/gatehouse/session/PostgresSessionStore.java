@@ -343,12 +343,19 @@ public final class PostgresSessionStore implements SessionStore {
 
   /** SHA-256 of a session id: what the table is keyed by, so a dump of it holds no usable cookie. */
   static Buffer hash(String id) {
+    MessageDigest sha256 = SHA256.get();
+    sha256.reset();
+    return Buffer.buffer(sha256.digest(id.getBytes(StandardCharsets.US_ASCII)));
+  }
+
+  /** One digest per thread: getInstance walks the providers on every call, and this runs on every request. */
+  private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
     try {
-      return Buffer.buffer(MessageDigest.getInstance("SHA-256").digest(id.getBytes(StandardCharsets.US_ASCII)));
+      return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
-  }
+  });
 
   private static OffsetDateTime at(long millis) {
     return OffsetDateTime.ofInstant(Instant.ofEpochMilli(millis), ZoneOffset.UTC);

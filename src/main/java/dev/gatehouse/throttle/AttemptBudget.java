@@ -119,6 +119,7 @@ public final class AttemptBudget {
 
   private final Pool pool;
   private final Policy policy;
+  private final String prefix;
   /** Templates with this budget's names in them: the hot path renames each template once. */
   private final java.util.Map<String, String> renamed = new java.util.concurrent.ConcurrentHashMap<>();
   private final Clock clock;
@@ -127,6 +128,7 @@ public final class AttemptBudget {
   public AttemptBudget(Pool pool, Policy policy, Clock clock, Metrics metrics) {
     this.pool = pool;
     this.policy = policy;
+    this.prefix = policy.scope().toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9_]", "_") + "_";
     this.clock = clock;
     this.metrics = metrics;
   }
@@ -149,9 +151,9 @@ public final class AttemptBudget {
     return fragment(String.format(CHARGE, condition), key, now);
   }
 
-  /** This budget's names in a statement: its scope, made a valid parameter name. */
+  /** This budget's names in a statement: its scope, made a valid parameter name (worked out once, it is on the hot path). */
   private String prefix() {
-    return policy.scope().toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9_]", "_") + "_";
+    return prefix;
   }
 
   private static final java.util.regex.Pattern POLICY_NAMES =
