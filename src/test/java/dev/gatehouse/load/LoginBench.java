@@ -645,17 +645,21 @@ public final class LoginBench {
       StringBuilder full = new StringBuilder();
       pool.query("""
           SELECT s.queryid, s.calls, s.total_plan_time / greatest(s.plans, 1) AS plan, s.plans,
-                 s.total_exec_time / s.calls AS exec, regexp_replace(s.query, '\\s+', ' ', 'g') AS query
+                 s.total_exec_time / s.calls AS exec, s.wal_records::float8 / s.calls AS wal_records,
+                 s.wal_bytes::float8 / s.calls AS wal_bytes, s.shared_blks_dirtied::float8 / s.calls AS dirtied,
+                 regexp_replace(s.query, '\\s+', ' ', 'g') AS query
           FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
           WHERE d.datname = 'bench' AND s.query NOT LIKE '%pg_stat_statements%' AND s.calls >= 10
           ORDER BY s.calls * (s.total_exec_time / s.calls) DESC""").execute().await(30, TimeUnit.SECONDS).forEach(r -> {
             String q = r.getString("query");
-            full.append(String.format(Locale.ROOT, "-- queryid %d: %d calls, %d plans, plan %.0f µs, exec %.0f µs%n%s;%n%n",
+            full.append(String.format(Locale.ROOT, "-- queryid %d: %d calls, %d plans, plan %.0f µs, exec %.0f µs;"
+                    + " per call %.1f WAL records, %.0f WAL bytes, %.2f blocks dirtied%n%s;%n%n",
                 r.getLong("queryid"), r.getLong("calls"), r.getLong("plans"), r.getDouble("plan") * 1000,
-                r.getDouble("exec") * 1000, q));
-            say("      %5.2f per op, planned %5.2f per op: plan %6.0f, exec %6.0f  %s", r.getLong("calls") / (double) ops,
-                r.getLong("plans") / (double) ops, r.getDouble("plan") * 1000, r.getDouble("exec") * 1000,
-                q.length() <= 160 ? q : q.substring(0, 159) + "…");
+                r.getDouble("exec") * 1000, r.getDouble("wal_records"), r.getDouble("wal_bytes"), r.getDouble("dirtied"), q));
+            say("      %5.2f per op, planned %5.2f per op: plan %6.0f, exec %6.0f, WAL records %4.1f (%5.0f B)  %s",
+                r.getLong("calls") / (double) ops, r.getLong("plans") / (double) ops, r.getDouble("plan") * 1000,
+                r.getDouble("exec") * 1000, r.getDouble("wal_records"), r.getDouble("wal_bytes"),
+                q.length() <= 120 ? q : q.substring(0, 119) + "…");
           });
       Files.writeString(WORK.resolve("statements.txt"), full);
     } finally {
