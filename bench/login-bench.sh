@@ -9,7 +9,7 @@
 # Environment (optional):
 #   BENCH_JVM_FLAGS  JVM flags of the server and of the hash loop (a)   default: -XX:+UseG1GC -Xmx256m
 #   BENCH_PROPS      -D settings: -Dbench.warmup=30 -Dbench.measure=20 -Dbench.overload=15
-#                    -Dbench.sessions=100000 -Dbench.anonymousViews=60000 -Dbench.totpUsers=30000
+#                    -Dbench.sessions=100000 -Dbench.anonymousViews=60000 -Dbench.totpUsers=60000
 #                    -Dbench.secondStepRate=20
 #   GATEHOUSE_*      the server's configuration (e.g. GATEHOUSE_HASH_THREADS, GATEHOUSE_ARGON2_MEMORY_KIB):
 #                    (a) and (b) use the configured Argon2 parameters
