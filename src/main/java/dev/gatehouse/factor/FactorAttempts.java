@@ -31,7 +31,7 @@ import java.util.function.Supplier;
  *   <li>One statement settles: the proof spent by a conditional UPDATE (a replay finds nothing),
  *       and then either every code budget reset (the owner proved themselves) or the wrong guess
  *       kept (the budget locked when this was its last attempt, the wrong-in-a-row count raised),
- *       and the security events, all or nothing; with it, what the caller writes on success (the
+ *       and the security events, all or nothing; with them, what the caller writes on success (the
  *       sign-in itself, see {@link Alongside}).
  * </ol>
  */
@@ -141,10 +141,16 @@ public final class FactorAttempts {
     if (counted) {
       ctes.add(inARow.countInARowFragment(key, now, "WHERE NOT (SELECT accepted FROM ok)").wrap("in_a_row AS (%s)"));
     }
+    if (alongside != null) {
+      ctes.add(alongside.write().apply(" AND (SELECT accepted FROM ok)").wrap("alongside AS (%s)"));
+    }
     List<Sql> events = new ArrayList<>(check.events());
+    // An accepted proof whose alongside write found nothing to write (the sign-in ended meanwhile)
+    // succeeded at nothing: no success event for it.
     events.add(Sql.of("""
         SELECT 10 AS ord, (CASE WHEN accepted THEN :success ELSE :failure END)::text AS type,
-               jsonb_build_object('method', :method::text) AS details FROM ok""")
+               jsonb_build_object('method', :method::text) AS details FROM ok"""
+        + (alongside == null ? "" : " WHERE NOT accepted OR EXISTS (SELECT 1 FROM alongside)"))
         .bind("success", purpose.success).bind("failure", purpose.failure).bind("method", factor.method()));
     if (last) {
       events.add(Sql.of("""
@@ -160,9 +166,6 @@ public final class FactorAttempts {
           .bind("row_locked_type", Lockouts.TOTP_LOCKED).bind("lock_after", inARow.policy().limit()));
     }
     ctes.add(SecurityEvents.insertFragment(user, client, Sql.join("\nUNION ALL\n", events)).wrap("events AS (%s)"));
-    if (alongside != null) {
-      ctes.add(alongside.write().apply(" AND (SELECT accepted FROM ok)").wrap("alongside AS (%s)"));
-    }
     Sql columns = check.columns();
     Sql select = columns.wrap(String.format(
         "\nSELECT (SELECT accepted FROM ok) AS accepted, %s AS blocked_until, %s AS locked_now, %s AS alongside%s",

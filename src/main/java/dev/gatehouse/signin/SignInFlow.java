@@ -153,8 +153,9 @@ public final class SignInFlow implements RouteModule {
     }
     Proof<?> proof = factors.parse(JsonBody.read(ctx, factors.fields().toArray(String[]::new)));
     UUID user = pending.get().user();
-    // The sign-in is written in the statement that settles the proof: an accepted proof and a signed-in
-    // session, all or nothing, and one statement fewer (docs/design.md, "The second step").
+    // The sign-in is written in the statement that settles the proof: one commit spends the code and
+    // signs the session in, one statement fewer; a session ended meanwhile is not signed in
+    // (docs/design.md, "The second step").
     SessionUser.SignInWrite write = SessionUser.prepareSignIn(ctx, user, proof.method(), clock).orElse(null);
     if (write == null) {
       ctx.fail(expired("There is no sign-in waiting for a code. Start again."));

@@ -85,6 +85,16 @@ class TotpSignInTest {
     Browser thief = server.browser();
     thief.setCookie("gatehouse", pending);
     assertEquals(401, thief.get("/api/me").status());
+    // The security log does not say it succeeded: only the sign-in that set the account up did.
+    try (java.sql.Connection c = server.jdbc(); java.sql.PreparedStatement s = c.prepareStatement("""
+        SELECT count(*) FROM security_events e JOIN users u ON u.id = e.user_id
+        WHERE u.email = ? AND e.type = 'signin.succeeded'""")) {
+      s.setString(1, user.email);
+      try (java.sql.ResultSet rs = s.executeQuery()) {
+        rs.next();
+        assertEquals(1, rs.getInt(1), "signin.succeeded events: the enrolment's sign-in only");
+      }
+    }
   }
 
   /** Waits until some other backend waits for a lock this connection holds. */
