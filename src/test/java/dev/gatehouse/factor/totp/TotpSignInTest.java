@@ -53,6 +53,7 @@ class TotpSignInTest {
     assertEquals(401, thief.get("/api/me").status());
   }
 
+  // docs/security.md 11: a pending sign-in ended while its code is checked stays ended.
   @Test
   void a_pending_sign_in_ended_while_its_code_is_settled_is_not_signed_in() throws Exception {
     TwoFactorUser user = TwoFactorUser.enrolled(server, CLOCK);
