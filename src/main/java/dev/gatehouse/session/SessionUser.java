@@ -194,11 +194,11 @@ public final class SessionUser {
 
   public static void signIn(RoutingContext ctx, UUID user, String method, Clock clock) {
     rotate(ctx);
-    signedIn(ctx.session().data(), user, method, clock.millis());
+    markSignedIn(ctx.session().data(), user, method, clock.millis());
   }
 
   /** What a session holds once signed in: the user, when and how; no pending step, sudo or provider. */
-  private static void signedIn(Map<String, Object> data, UUID user, String method, long at) {
+  private static void markSignedIn(Map<String, Object> data, UUID user, String method, long at) {
     for (String key : List.of(PENDING_USER, PENDING_EMAIL, PENDING_SINCE, PENDING_FAILURES, SSO_ORGANISATION,
         SUDO_UNTIL, SUDO_PASSWORD_AT)) {
       data.remove(key);
@@ -220,7 +220,7 @@ public final class SessionUser {
     }
     Map<String, Object> data = stored.snapshot();
     long at = clock.millis();
-    signedIn(data, user, method, at);
+    markSignedIn(data, user, method, at);
     return Optional.of(new SignInWrite(ctx, stored, stored.reserveId(), user, method, at, data, clock.millis()));
   }
 
@@ -259,7 +259,7 @@ public final class SessionUser {
     /** The row holds the sign-in: the session takes the same state (new id, new CSRF token) and has nothing to save. */
     public void apply() {
       rotate(ctx);
-      signedIn(session.data(), user, method, at);
+      markSignedIn(session.data(), user, method, at);
       session.written(data, session.handle());
     }
   }
