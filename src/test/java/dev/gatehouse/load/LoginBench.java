@@ -649,25 +649,13 @@ public final class LoginBench {
     figures.put("  JIT compiler share of the (c) windows", f1(100 * c.jit() / c.cpu) + " %");
     check(cRate / dRate >= 0.33, "c/d = " + f2(cRate / dRate) + " < 0.33");
 
-    double rate = 0.8 * cRate;
-    double seconds = Math.min(MEASURE, cycle.size() * 0.8 / rate);
-    List<Pending> open = preparePending(client, cycle, (int) Math.ceil(rate * seconds));
-    Run at80 = client.openLoop(rate, seconds, i -> secondStepOp(client, cycle, open.get(i)));
-    say("(c) at 80%% = %.0f/s for %.1f s, open loop: p50 %.2f ms p99 %.2f ms max %.1f ms; %s; generator lag max %.1f ms",
-        rate, seconds, at80.percentileMs(50, 200), at80.percentileMs(99, 200), at80.percentileMs(100, 200),
-        at80.statusSummary(), at80.maxDispatchLagNanos.get() / 1e6);
+    Run at80 = secondStepOpenLoop(client, cycle, 0.8, cRate);
     figures.put("(c) p50 / p99 at 80 % (ms)", f2(at80.percentileMs(50, 200)) + " / " + f2(at80.percentileMs(99, 200)));
     check(at80.count(200) == at80.sent, "(c) at 80 %: failures " + at80.statusSummary());
     check(at80.percentileMs(99, 200) <= 10, "(c) p99 at 80 % = " + f2(at80.percentileMs(99, 200)) + " ms > 10 ms");
     // Not a target: the latency where the two cores are not all taken by server, PostgreSQL and the
     // generator together, to tell the server's own latency from a queue at 80 %.
-    double light = 0.25 * cRate;
-    double lightSeconds = Math.min(MEASURE, cycle.size() * 0.8 / light);
-    List<Pending> lightPending = preparePending(client, cycle, (int) Math.ceil(light * lightSeconds));
-    Run at25 = client.openLoop(light, lightSeconds, i -> secondStepOp(client, cycle, lightPending.get(i)));
-    say("(c) at 25%% = %.0f/s for %.1f s, open loop: p50 %.2f ms p99 %.2f ms max %.1f ms; %s; generator lag max %.1f ms",
-        light, lightSeconds, at25.percentileMs(50, 200), at25.percentileMs(99, 200), at25.percentileMs(100, 200),
-        at25.statusSummary(), at25.maxDispatchLagNanos.get() / 1e6);
+    Run at25 = secondStepOpenLoop(client, cycle, 0.25, cRate);
     figures.put("(c) p50 / p99 at 25 % (ms; not a target)", f2(at25.percentileMs(50, 200)) + " / "
         + f2(at25.percentileMs(99, 200)));
     Run floorAt80 = client.openLoop(0.8 * dRate, MEASURE, floorOp);
@@ -676,6 +664,18 @@ public final class LoginBench {
         floorAt80.percentileMs(100, 204), floorAt80.statusSummary(), floorAt80.maxDispatchLagNanos.get() / 1e6);
     figures.put("(d) floor p50 / p99 at 80 % (ms)", f2(floorAt80.percentileMs(50, 204)) + " / "
         + f2(floorAt80.percentileMs(99, 204)));
+  }
+
+  /** The second step in an open loop at {@code fraction} of its saturated rate, on pending sign-ins prepared first. */
+  private Run secondStepOpenLoop(LoadClient client, UserCycle cycle, double fraction, double saturated) throws Exception {
+    double rate = fraction * saturated;
+    double seconds = Math.min(MEASURE, cycle.size() * 0.8 / rate);
+    List<Pending> pending = preparePending(client, cycle, (int) Math.ceil(rate * seconds));
+    Run run = client.openLoop(rate, seconds, i -> secondStepOp(client, cycle, pending.get(i)));
+    say("(c) at %.0f%% = %.0f/s for %.1f s, open loop: p50 %.2f ms p99 %.2f ms max %.1f ms; %s; generator lag max %.1f ms",
+        100 * fraction, rate, seconds, run.percentileMs(50, 200), run.percentileMs(99, 200), run.percentileMs(100, 200),
+        run.statusSummary(), run.maxDispatchLagNanos.get() / 1e6);
+    return run;
   }
 
   private void resetStatements() throws Exception {
